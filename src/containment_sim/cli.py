@@ -1,0 +1,199 @@
+"""The ``containment-sim`` command line: a thin layer over the public API.
+
+Exit codes: 0 success, 2 bad input (scenario or arguments), 1 unexpected failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from containment_sim._version import __version__
+from containment_sim.engines import run
+from containment_sim.loading import (
+    BUILTIN_SCENARIOS,
+    DEFAULT_SCENARIO,
+    ScenarioError,
+    builtin_scenario_path,
+    load_scenario,
+)
+from containment_sim.results import Result
+from containment_sim.scenario import Scenario, with_overrides
+
+__all__ = ["main"]
+
+EXIT_BAD_INPUT = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except ScenarioError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="containment-sim",
+        description="Simulate isolation-based containment of an outbreak in a city.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    scen_help = (
+        f"scenario YAML file or built-in name ({', '.join(BUILTIN_SCENARIOS)}); "
+        f"default: {DEFAULT_SCENARIO}"
+    )
+
+    p = sub.add_parser(
+        "run",
+        help="run a scenario once and write its results",
+        description="Run a scenario once; write summary.json, time series and a chart.",
+    )
+    p.add_argument("scenario", nargs="?", default=None, help=scen_help)
+    p.add_argument("--seed", type=int, help="random seed (overrides the scenario's)")
+    p.add_argument("--days", type=int, help="number of days to simulate")
+    p.add_argument("--scale", type=float, help="fraction of the population to simulate, in (0, 1]")
+    p.add_argument("--dt", type=float, help="step length in days (1, 0.5, 0.25, ...)")
+    p.add_argument("--out", type=Path, help="output folder (default results/<scenario name>/)")
+    p.add_argument("--no-plot", action="store_true", help="do not draw the epidemic-curve PNG")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.set_defaults(handler=_cmd_run)
+
+    p = sub.add_parser("validate", help="check a scenario file and report every problem")
+    p.add_argument("scenario", help=scen_help)
+    p.set_defaults(handler=_cmd_validate)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    p.set_defaults(handler=_cmd_schema)
+
+    p = sub.add_parser("init", help="write a copy of a built-in scenario to start from")
+    p.add_argument("path", type=Path, help="file to write (must not exist)")
+    p.add_argument(
+        "--from",
+        dest="template",
+        default=DEFAULT_SCENARIO,
+        choices=BUILTIN_SCENARIOS,
+        help=f"built-in scenario to copy (default {DEFAULT_SCENARIO})",
+    )
+    p.set_defaults(handler=_cmd_init)
+    return parser
+
+
+def _apply_overrides(scenario: Scenario, args: argparse.Namespace) -> Scenario:
+    changes = {"seed": args.seed, "days": args.days, "population.scale": args.scale, "dt": args.dt}
+    try:
+        return with_overrides(scenario, changes)
+    except ValidationError as exc:
+        from containment_sim.loading import Problem
+
+        problems = []
+        for err in exc.errors(include_url=False):
+            field = ".".join(str(x) for x in err["loc"])
+            option = {"population.scale": "--scale"}.get(field, f"--{field}")
+            problems.append(
+                Problem("command line", None, option, f"{err['msg']} (got {err['input']!r})")
+            )
+        raise ScenarioError(problems) from None
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    scenario = _apply_overrides(load_scenario(args.scenario), args)
+    out = args.out or Path("results") / scenario.name
+    started = time.perf_counter()
+    result = _run_with_progress(scenario, quiet=args.quiet)
+    elapsed = time.perf_counter() - started
+    result.save(out)
+    if not args.no_plot:
+        from containment_sim.plotting import plot_epidemic_curve, save_figure
+
+        save_figure(plot_epidemic_curve(result), out / "epidemic_curve.png")
+    if not args.quiet:
+        print(_summary_table(result, elapsed))
+        print(f"results written to {out}/")
+    return 0
+
+
+def _run_with_progress(scenario: Scenario, quiet: bool) -> Result:
+    from tqdm import tqdm
+
+    disable = True if quiet else None  # None: show only on a terminal
+    with tqdm(
+        total=scenario.days, desc=scenario.name, unit="day", disable=disable, file=sys.stderr
+    ) as bar:
+        return run(scenario, progress=bar.update)
+
+
+def _summary_table(result: Result, elapsed: float) -> str:
+    s = result.summary
+    rows: list[tuple[str, Any]] = [
+        ("scenario", f"{s['scenario_name']} (seed {s['seed']}, scale {s['scale']}, dt {s['dt']})"),
+        ("period", f"{s['start_date']} + {s['days']} days"),
+        ("population", f"{s['population']:,}"),
+        ("infections", f"{s['total_infections']:,} ({s['attack_rate']:.1%} of the population)"),
+        ("  imported", f"{s['imported_infections']:,} (of {s['returnees']:,} returnees)"),
+        ("  local", f"{s['local_infections']:,}"),
+        ("deaths", f"{s['deaths']:,}"),
+        (
+            "peak",
+            f"{s['peak_infected']:,} infected ({s['peak_prevalence']:.2%}) on day "
+            f"{s['peak_day']} ({s['peak_date']})",
+        ),
+        (
+            "last local infection",
+            "none"
+            if s["last_local_infection_day"] is None
+            else f"day {s['last_local_infection_day']}",
+        ),
+        ("wall time", f"{elapsed:.1f} s"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from containment_sim.disease import implied_r0
+
+    scenario = load_scenario(args.scenario)
+    ages = scenario.population.age_distribution
+    r0 = implied_r0(scenario.disease, scenario.transmission, ages)
+    r0_large = implied_r0(scenario.disease, scenario.transmission, ages, ("community", "region"))
+    print(
+        f"{args.scenario}: valid scenario {scenario.name!r}: {sum(scenario.scaled_population()):,} "
+        f"agents in {len(scenario.population.regions)} regions, {scenario.days} days; "
+        f"R0 from community and region layers {r0_large:.2f} (all layers, households "
+        f"unsaturated: {r0:.2f})"
+    )
+    return 0
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    print(json.dumps(Scenario.model_json_schema(by_alias=True), indent=2, ensure_ascii=False))
+    return 0
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    if args.path.exists():
+        print(f"{args.path}: already exists; choose another path", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    text = builtin_scenario_path(args.template).read_text(encoding="utf-8")
+    args.path.write_text(text, encoding="utf-8")
+    print(f"wrote {args.path} (a copy of the built-in {args.template!r} scenario)")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

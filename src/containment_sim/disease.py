@@ -1,0 +1,193 @@
+"""Natural history: duration draws, the course of each infection, and progression.
+
+An infection goes S -> E (latent) -> P (presymptomatic, infectious) -> A (asymptomatic) or
+I (symptomatic) -> R or D. At infection the agent's course is fixed by its age band: whether
+it will have symptoms, need a hospital bed (severe) and die. Each state's duration is drawn
+when the agent enters it; the next transition is scheduled at the exact (continuous) time, so
+the step length of an engine does not change the durations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from containment_sim.scenario import Disease, Distribution, Transmission
+from containment_sim.world import Flag, State, World
+
+__all__ = ["Course", "Progression", "implied_r0", "mean_infectious_days", "sample"]
+
+
+def sample(dist: Distribution, rng: np.random.Generator, n: int) -> np.ndarray:
+    """Draw ``n`` durations (days) from ``dist``."""
+    if dist.dist == "fixed":
+        return np.full(n, dist.mean)
+    if dist.dist == "exponential":
+        return rng.exponential(dist.mean, size=n)
+    assert dist.sd is not None
+    if dist.dist == "gamma":
+        shape = (dist.mean / dist.sd) ** 2
+        return rng.gamma(shape, dist.sd**2 / dist.mean, size=n)
+    sigma2 = np.log1p((dist.sd / dist.mean) ** 2)
+    return rng.lognormal(np.log(dist.mean) - sigma2 / 2, np.sqrt(sigma2), size=n)
+
+
+@dataclass(frozen=True)
+class Course:
+    """Per-age-band probabilities of an infection's course, derived from ``Disease``.
+
+    Attributes:
+        p_symptomatic: P(symptoms | infected) by age band.
+        p_severe_given_symptomatic: P(hospital bed | symptomatic); at least the fatal share.
+        p_fatal_given_symptomatic: P(death | symptomatic) = IFR / P(symptoms).
+    """
+
+    p_symptomatic: np.ndarray
+    p_severe_given_symptomatic: np.ndarray
+    p_fatal_given_symptomatic: np.ndarray
+
+    @classmethod
+    def from_disease(cls, disease: Disease) -> Course:
+        """Derive the course probabilities from the scenario's natural history."""
+        p_sym = 1.0 - np.asarray(disease.asymptomatic_fraction)
+        safe = np.where(p_sym > 0, p_sym, 1.0)
+        fatal = np.where(p_sym > 0, np.asarray(disease.infection_fatality) / safe, 0.0)
+        severe = np.maximum(np.asarray(disease.severe_fraction), disease.infection_fatality)
+        severe = np.where(p_sym > 0, np.minimum(severe / safe, 1.0), 0.0)
+        return cls(p_sym, severe, np.minimum(fatal, 1.0))
+
+    def draw_flags(self, rng: np.random.Generator, age_band: np.ndarray) -> np.ndarray:
+        """``Flag`` bits for newly infected agents of the given age bands."""
+        n = age_band.size
+        symptomatic = rng.random(n) < self.p_symptomatic[age_band]
+        u = rng.random(n)
+        severe = symptomatic & (u < self.p_severe_given_symptomatic[age_band])
+        fatal = symptomatic & (u < self.p_fatal_given_symptomatic[age_band])
+        flags = symptomatic * Flag.SYMPTOMATIC | severe * Flag.SEVERE | fatal * Flag.FATAL
+        return flags.astype(np.uint8)
+
+
+class Progression:
+    """Moves infected agents through their states when their scheduled time comes."""
+
+    def __init__(self, disease: Disease, rng: np.random.Generator):
+        self.disease = disease
+        self.course = Course.from_disease(disease)
+        self.rng = rng
+
+    def infect(
+        self,
+        world: World,
+        idx: np.ndarray,
+        t: float | np.ndarray,
+        source: int | np.ndarray,
+        infector: int | np.ndarray,
+    ) -> None:
+        """Infect susceptible agents ``idx`` at time(s) ``t`` (they enter E).
+
+        Args:
+            world: The agents' state.
+            idx: Indices of susceptible agents.
+            t: Infection time, one for all or one per agent.
+            source: ``Source`` code(s) of the infections.
+            infector: Infector index (or indices); ``NO_INFECTOR`` for infections from outside.
+        """
+        world.state[idx] = State.EXPOSED
+        world.flags[idx] = self.course.draw_flags(self.rng, world.population.age_band[idx])
+        world.infection_time[idx] = t
+        world.infector[idx] = infector
+        world.source[idx] = source
+        world.t_next[idx] = t + sample(self.disease.latent_period, self.rng, idx.size)
+
+    def advance(self, world: World, t: float) -> dict[State, np.ndarray]:
+        """Apply every transition due by time ``t`` (several per agent if durations are short).
+
+        Returns:
+            For each state entered, the agents that entered it (in the order processed).
+        """
+        entered: dict[State, list[np.ndarray]] = {}
+        due = np.flatnonzero(world.t_next <= t)
+        while due.size:
+            for new_state, idx in self._transition(world, due).items():
+                entered.setdefault(new_state, []).append(idx)
+            due = due[world.t_next[due] <= t]
+        return {s: np.concatenate(parts) for s, parts in entered.items()}
+
+    def _transition(self, world: World, due: np.ndarray) -> dict[State, np.ndarray]:
+        d = self.disease
+        state = world.state[due]
+        out: dict[State, np.ndarray] = {}
+        exposed = due[state == State.EXPOSED]
+        self._enter(world, exposed, State.PRESYMPTOMATIC, d.presymptomatic_period, out)
+        pre = due[state == State.PRESYMPTOMATIC]
+        sym = (world.flags[pre] & Flag.SYMPTOMATIC).astype(bool)
+        self._enter(world, pre[~sym], State.ASYMPTOMATIC, d.asymptomatic_period, out)
+        onset = pre[sym]
+        fatal = (world.flags[onset] & Flag.FATAL).astype(bool)
+        self._enter(world, onset[~fatal], State.SYMPTOMATIC, d.symptomatic_period, out)
+        self._enter(world, onset[fatal], State.SYMPTOMATIC, d.onset_to_death, out)
+        ending = (state == State.ASYMPTOMATIC) | (state == State.SYMPTOMATIC)
+        ending_idx = due[ending]
+        dies = (world.flags[ending_idx] & Flag.FATAL).astype(bool) & (
+            state[ending] == State.SYMPTOMATIC
+        )
+        for new_state, idx in (
+            (State.RECOVERED, ending_idx[~dies]),
+            (State.DEAD, ending_idx[dies]),
+        ):
+            world.state[idx] = new_state
+            world.t_next[idx] = np.inf
+            out[new_state] = idx
+        return out
+
+    def _enter(
+        self,
+        world: World,
+        idx: np.ndarray,
+        new_state: State,
+        duration: Distribution,
+        out: dict[State, np.ndarray],
+    ) -> None:
+        if idx.size == 0:
+            return
+        world.state[idx] = new_state
+        world.t_next[idx] = world.t_next[idx] + sample(duration, self.rng, idx.size)
+        out[new_state] = np.concatenate([out[new_state], idx]) if new_state in out else idx
+
+
+def mean_infectious_days(disease: Disease, age_distribution: list[float]) -> float:
+    """Expected infectiousness-weighted days of one infection, E[integral of w(t) dt].
+
+    Averages over the age distribution of infected people, taken as the population's.
+    """
+    ages = np.asarray(age_distribution, dtype=float)
+    ages /= ages.sum()
+    course = Course.from_disease(disease)
+    rel = disease.relative_infectiousness
+    p_sym = float(np.dot(ages, course.p_symptomatic))
+    p_fatal = float(np.dot(ages, course.p_symptomatic * course.p_fatal_given_symptomatic))
+    symptomatic_days = (
+        p_sym - p_fatal
+    ) * disease.symptomatic_period.mean + p_fatal * disease.onset_to_death.mean
+    return (
+        rel.presymptomatic * disease.presymptomatic_period.mean
+        + rel.asymptomatic * (1.0 - p_sym) * disease.asymptomatic_period.mean
+        + rel.symptomatic * symptomatic_days
+    )
+
+
+def implied_r0(
+    disease: Disease,
+    transmission: Transmission,
+    age_distribution: list[float],
+    layers: tuple[str, ...] = ("household", "community", "region"),
+) -> float:
+    """Basic reproduction number implied by the rates in large groups.
+
+    In a group much larger than one, an infectious agent causes ``beta_l * E[int w dt]``
+    infections in layer ``l``; summing the layers gives R0. Households are small and saturate,
+    so for them this is an upper bound (pass ``layers`` to leave them out).
+    """
+    days = mean_infectious_days(disease, age_distribution)
+    return sum(getattr(transmission.beta, layer) for layer in layers) * days

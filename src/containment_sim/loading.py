@@ -1,0 +1,266 @@
+"""Reading scenarios from YAML, with errors that name the file, line and field.
+
+``load_scenario`` parses YAML with ``ruamel.yaml`` (which keeps line numbers), validates it
+against :class:`~containment_sim.scenario.Scenario`, and turns every pydantic error into one
+line: ``FILE:LINE: FIELD.PATH: what is wrong (got VALUE); allowed: ...``. Built-in scenarios
+(``xianning``, ``small``) ship inside the package and load by name.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError
+
+from containment_sim.scenario import MEASURE_TYPES, MeasureSpec, Scenario
+
+__all__ = [
+    "BUILTIN_SCENARIOS",
+    "DEFAULT_SCENARIO",
+    "Problem",
+    "ScenarioError",
+    "builtin_scenario_path",
+    "load_scenario",
+    "validate_data",
+]
+
+BUILTIN_SCENARIOS = ("xianning", "small")
+"""Names of the scenarios shipped with the package."""
+
+DEFAULT_SCENARIO = "xianning"
+"""The scenario ``containment-sim run`` uses when given none."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a scenario: where it is and what is allowed."""
+
+    source: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line is not None else self.source
+        return (
+            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        )
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be read or does not validate.
+
+    Attributes:
+        problems: One entry per distinct problem, each naming file, line and field.
+    """
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def builtin_scenario_path(name: str) -> Path:
+    """Return the path of a built-in scenario shipped with the package."""
+    if name not in BUILTIN_SCENARIOS:
+        raise ScenarioError(
+            [
+                Problem(
+                    name,
+                    None,
+                    "",
+                    f"no such file or built-in scenario; built-ins: {', '.join(BUILTIN_SCENARIOS)}",
+                )
+            ]
+        )
+    return Path(str(resources.files("containment_sim") / "scenarios" / f"{name}.yaml"))
+
+
+def load_scenario(path: str | Path | None = None) -> Scenario:
+    """Read and validate a scenario file.
+
+    Args:
+        path: A YAML file, or the name of a built-in scenario (``"xianning"``, ``"small"``);
+            ``None`` loads the default built-in scenario.
+
+    Returns:
+        The validated scenario.
+
+    Raises:
+        ScenarioError: The file is missing, is not valid YAML, or does not validate; the
+            message has one line per problem naming the file, line and field.
+    """
+    if path is None:
+        path = builtin_scenario_path(DEFAULT_SCENARIO)
+    path = Path(path)
+    if not path.exists() and path.suffix == "" and str(path) in BUILTIN_SCENARIOS:
+        path = builtin_scenario_path(str(path))
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError([Problem(source, None, "", f"cannot read: {exc.strerror}")]) from None
+    try:
+        data = YAML(typ="rt").load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        what = exc.problem or exc.context or "invalid YAML"
+        raise ScenarioError([Problem(source, line, "", f"YAML syntax error: {what}")]) from None
+    return validate_data(data, source)
+
+
+def validate_data(data: Any, source: str = "<scenario>") -> Scenario:
+    """Validate already-parsed scenario data (a mapping), reporting problems like a file.
+
+    Args:
+        data: The parsed YAML; line numbers are reported when it came from ``ruamel.yaml``.
+        source: The name used for the data in messages (usually the file path).
+
+    Raises:
+        ScenarioError: The data does not validate.
+    """
+    if not isinstance(data, Mapping):
+        got = type(data).__name__ if data is not None else "an empty file"
+        raise ScenarioError(
+            [Problem(source, 1, "", f"a scenario must be a mapping of keys, got {got}")]
+        )
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_problems(exc, data, source)) from None
+
+
+def _problems(exc: ValidationError, data: Any, source: str) -> list[Problem]:
+    """Group pydantic errors by the data path they concern; one problem per path."""
+    grouped: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for err in exc.errors(include_url=False):
+        path, line = _locate(data, err["loc"])
+        grouped.setdefault(path, []).append({**err, "line": line})
+    problems = []
+    for path, errs in grouped.items():
+        field = _format_path(path)
+        problems.append(Problem(source, errs[0]["line"], field, _describe(path, errs)))
+    return problems
+
+
+def _locate(data: Any, loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], int | None]:
+    """Follow ``loc`` into the data as far as it goes; return that path and its line (1-based)."""
+    node, path, line = data, [], _line_of(data, None)
+    for key in loc:
+        if isinstance(node, Mapping) and key in node:
+            line = _line_of(node, key) or line
+            node = node[key]
+        elif isinstance(node, Sequence) and not isinstance(node, str) and isinstance(key, int):
+            if not 0 <= key < len(node):
+                break
+            line = _line_of(node, key) or line
+            node = node[key]
+        elif isinstance(node, Mapping) or key in ("from", "to"):
+            path.append(key)  # a missing or unknown key: report it at its parent's line
+            break
+        else:
+            break  # a union branch or validator name, not part of the data path
+        path.append(key)
+    return tuple(path), line
+
+
+def _line_of(node: Any, key: Any) -> int | None:
+    lc = getattr(node, "lc", None)
+    if lc is None:
+        return None
+    try:
+        if key is None:
+            return lc.line + 1
+        row = lc.key(key)[0] if isinstance(node, Mapping) else lc.item(key)[0]
+        return row + 1
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return None
+
+
+def _format_path(path: tuple[Any, ...]) -> str:
+    out = ""
+    for key in path:
+        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
+    return out
+
+
+def _describe(path: tuple[Any, ...], errs: list[dict[str, Any]]) -> str:
+    first = errs[0]
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(path[:-1])
+        hint = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
+        return f"unknown key {path[-1]!r}{hint}"
+    if kind == "missing":
+        return "required field is missing"
+    got = f" (got {_short(first['input'])})"
+    if len(errs) > 1 and any(str(e["type"]).startswith(("date", "datetime")) for e in errs):
+        return (
+            "expected a day number, a date (YYYY-MM-DD) or a date and time (YYYY-MM-DD HH:MM)" + got
+        )
+    messages = []
+    for err in errs:
+        msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        if msg not in messages:
+            messages.append(msg)
+    if len(messages) > 1:
+        return "expected one of: " + "; or ".join(m[0].lower() + m[1:] for m in messages) + got
+    return messages[0] + got
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _allowed_keys(path: tuple[Any, ...]) -> list[str]:
+    """The keys a mapping at ``path`` may hold, read off the scenario models."""
+    model: Any = Scenario
+    for key in path:
+        model = _step(model, key)
+        if model is None:
+            return []
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return [f.alias or name for name, f in model.model_fields.items()]
+    return []
+
+
+def _step(annotation: Any, key: Any) -> Any:
+    """The annotation one level below ``annotation`` at ``key`` (field, list item, dict value)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        for name, field in annotation.model_fields.items():
+            if key in (name, field.alias):
+                return _unwrap(field.annotation)
+        return None
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (list, tuple) and args and isinstance(key, int):
+        return _unwrap(args[0])
+    if origin is dict and len(args) == 2:
+        value = _unwrap(args[1])
+        return MEASURE_TYPES.get(key, value) if value is MeasureSpec else value
+    return None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip ``Annotated``, ``Optional`` and similar wrappers down to one model or container."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            options = [a for a in typing.get_args(annotation) if a is not type(None)]
+            models = [a for a in options if isinstance(a, type) and issubclass(a, BaseModel)]
+            annotation = models[0] if models else options[0]
+            if not models:
+                return annotation
+        else:
+            return annotation

@@ -1,0 +1,175 @@
+"""Movement into and within the city: returnees from the epicentre and trips between regions.
+
+Returnees (返乡人员) are residents who were away in the epicentre when the simulation starts.
+They come back on the scenario's daily-arrival curve; each arrives infected with probability
+equal to the epicentre's prevalence on the day of arrival. After the epicentre's lockdown only a
+``leakage`` fraction of the planned arrivals gets through; the others stay away.
+
+Trips (出行) move residents for a day into another region, where they mix in its region layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from containment_sim.population import Population
+from containment_sim.scenario import Scenario, TimePoint
+
+__all__ = ["ReturneePlan", "TripPlan", "piecewise_linear", "prevalence_curve"]
+
+
+def piecewise_linear(
+    scenario: Scenario, points: list[tuple[TimePoint, float]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Times (days) and values of a ``[[time, value], ...]`` schedule, sorted by time."""
+    times = np.array([scenario.day_of(t) for t, _ in points], dtype=float)
+    values = np.array([v for _, v in points], dtype=float)
+    order = np.argsort(times, kind="stable")
+    return times[order], values[order]
+
+
+def prevalence_curve(scenario: Scenario, t: np.ndarray) -> np.ndarray:
+    """Epicentre prevalence at times ``t``: log-linear between points, constant outside."""
+    points = scenario.importation.prevalence
+    if not points:
+        return np.zeros_like(t, dtype=float)
+    times, values = piecewise_linear(scenario, points)
+    if np.any(values <= 0):
+        return np.interp(t, times, values)
+    return np.exp(np.interp(t, times, np.log(values)))
+
+
+@dataclass(frozen=True)
+class ReturneePlan:
+    """Who is away at the start and when each would come back.
+
+    Attributes:
+        agent: Indices of residents away in the epicentre at time 0, sorted by ``arrival``.
+        arrival: Planned arrival time (days) of each; ``inf`` for those planned after the horizon.
+        admitted: Whether each gets through (always before the lockdown, with probability
+            ``leakage`` after it).
+    """
+
+    agent: np.ndarray
+    arrival: np.ndarray
+    admitted: np.ndarray
+
+    @classmethod
+    def build(
+        cls, scenario: Scenario, population: Population, rng: np.random.Generator
+    ) -> ReturneePlan:
+        """Draw the returnees of a scenario: how many, who, when, and who gets through."""
+        imp = scenario.importation
+        empty = cls(np.empty(0, np.int64), np.empty(0), np.empty(0, bool))
+        if len(imp.returnees.daily) < 2:
+            return empty
+        times, daily = piecewise_linear(scenario, imp.returnees.daily)
+        area = np.concatenate([[0.0], np.cumsum(np.diff(times) * (daily[1:] + daily[:-1]) / 2)])
+        expected = area[-1] * scenario.population.scale
+        n = min(int(rng.poisson(expected)), population.size)
+        if n == 0:
+            return empty
+        arrival = np.sort(_inverse_trapezoid(times, daily, area, rng.random(n)))
+        agent = _pick_residents(scenario, population, rng, n)
+        admitted = np.ones(n, dtype=bool)
+        if imp.lockdown is not None:
+            after = arrival >= scenario.day_of(imp.lockdown)
+            admitted[after] = rng.random(int(after.sum())) < imp.leakage
+        return cls(agent, arrival, admitted)
+
+    def arriving(self, t0: float, t1: float) -> np.ndarray:
+        """Positions (into ``agent``) of admitted returnees arriving in ``[t0, t1)``."""
+        lo, hi = np.searchsorted(self.arrival, [t0, t1], side="left")
+        pos = np.arange(lo, hi)
+        return pos[self.admitted[pos]]
+
+
+def _inverse_trapezoid(
+    times: np.ndarray, daily: np.ndarray, area: np.ndarray, u: np.ndarray
+) -> np.ndarray:
+    """Invert the cumulative of a piecewise-linear density at probabilities ``u``."""
+    target = u * area[-1]
+    k = np.clip(np.searchsorted(area, target, side="right") - 1, 0, times.size - 2)
+    width = times[k + 1] - times[k]
+    a, b = daily[k], daily[k + 1]
+    slope = (b - a) / np.where(width > 0, width, 1.0)
+    rem = target - area[k]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        quad = (-a + np.sqrt(np.maximum(a * a + 2 * slope * rem, 0.0))) / slope
+    lin = rem / np.where(a > 0, a, 1.0)
+    x = np.where(np.abs(slope) > 1e-12, quad, lin)
+    return times[k] + np.clip(np.nan_to_num(x), 0.0, width)
+
+
+def _pick_residents(
+    scenario: Scenario, population: Population, rng: np.random.Generator, n: int
+) -> np.ndarray:
+    """Choose ``n`` distinct residents, spread over regions by the destination weights."""
+    weights = scenario.importation.returnees.destination
+    sizes = population.region_sizes()
+    if weights is None:
+        share = sizes / sizes.sum()
+    else:
+        share = np.array([weights.get(name, 0.0) for name in population.region_names])
+        share = share / share.sum()
+    per_region = np.minimum(rng.multinomial(n, share), sizes)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    chosen = [
+        start + rng.choice(size, k, replace=False)
+        for start, size, k in zip(starts, sizes, per_region, strict=True)
+    ]
+    return np.concatenate(chosen).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class TripPlan:
+    """Daily trips between regions (scaled to the simulated population).
+
+    Attributes:
+        origin: Origin region of each directed flow.
+        destination: Destination region of each directed flow.
+        daily: Expected trips per day on each flow (already scaled).
+    """
+
+    origin: np.ndarray
+    destination: np.ndarray
+    daily: np.ndarray
+
+    @classmethod
+    def build(cls, scenario: Scenario) -> TripPlan:
+        """Directed flows of the scenario's ``mobility.trips``, scaled."""
+        index = {name: i for i, name in enumerate(scenario.region_names)}
+        rows = []
+        for trip in scenario.mobility.trips:
+            a, b = index[trip.origin], index[trip.destination]
+            rows.append((a, b, trip.daily))
+            if trip.both_ways:
+                rows.append((b, a, trip.daily))
+        arr = np.array(rows, dtype=float).reshape(-1, 3)
+        scale = scenario.population.scale
+        return cls(arr[:, 0].astype(np.int64), arr[:, 1].astype(np.int64), arr[:, 2] * scale)
+
+    def draw(
+        self, rng: np.random.Generator, population: Population, present: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Draw today's travellers.
+
+        Returns:
+            Traveller indices and their destination regions. Each flow's count is Poisson with
+            the flow's mean; travellers are residents of the origin drawn at random, and those
+            away (not present) or drawn twice stay home.
+        """
+        if self.daily.size == 0:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        sizes = population.region_sizes()
+        starts = np.concatenate([[0], np.cumsum(sizes)])
+        counts = rng.poisson(self.daily)
+        flow = np.repeat(np.arange(self.daily.size), counts)
+        lo, hi = starts[self.origin[flow]], starts[self.origin[flow] + 1]
+        who = lo + (rng.random(flow.size) * (hi - lo)).astype(np.int64)
+        who, first = np.unique(who, return_index=True)
+        dest = self.destination[flow[first]]
+        keep = present[who]
+        return who[keep], dest[keep]

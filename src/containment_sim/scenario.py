@@ -1,0 +1,383 @@
+"""The scenario: every input of a simulation, as validated pydantic models.
+
+A scenario is plain data. It is written in YAML (``scenarios/*.yaml``), validated here with
+unknown keys forbidden, and handed to an engine. Loading a file and turning validation errors
+into messages that name the file, line and field lives in :mod:`containment_sim.loading`.
+
+Times inside the model are days (floats) since ``start_date`` at 00:00; a scenario may give a
+time as a day number, a date (``2020-01-23``) or a date and time (``2020-01-23 10:00``).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveInt,
+    SerializeAsAny,
+    field_validator,
+    model_validator,
+)
+
+from containment_sim import defaults
+
+__all__ = [
+    "MEASURE_TYPES",
+    "AgeTable",
+    "Disease",
+    "Distribution",
+    "Importation",
+    "MeasureSpec",
+    "Mobility",
+    "Population",
+    "Region",
+    "Returnees",
+    "Scenario",
+    "TimePoint",
+    "Transmission",
+    "Trip",
+    "register_measure_type",
+    "with_overrides",
+]
+
+TimePoint = datetime | date | float
+"""A point in time: a day number since the start, a date, or a date and time."""
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+AgeTable = Annotated[list[Fraction], Field(min_length=9, max_length=9)]
+"""Nine values, one per age band 0-9, 10-19, ..., 70-79, 80+."""
+
+
+class StrictModel(BaseModel):
+    """Base of every scenario model: unknown keys are errors, values are checked on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Distribution(StrictModel):
+    """A distribution of durations in days, given by its mean (and SD where it has one).
+
+    ``fixed`` is the constant ``mean``; ``exponential`` has mean ``mean``; ``gamma`` and
+    ``lognormal`` are parametrised by ``mean`` and ``sd``.
+    """
+
+    dist: Literal["fixed", "exponential", "gamma", "lognormal"]
+    mean: NonNegativeFloat
+    sd: NonNegativeFloat | None = None
+
+    @model_validator(mode="after")
+    def _check_shape(self) -> Distribution:
+        if self.dist in ("gamma", "lognormal"):
+            if self.sd is None or self.sd <= 0 or self.mean <= 0:
+                raise ValueError(f"a {self.dist} distribution needs mean > 0 and sd > 0")
+        elif self.sd is not None:
+            raise ValueError(f"a {self.dist} distribution takes no sd (only mean)")
+        return self
+
+
+class Region(StrictModel):
+    """A county-level division (区/县/市): its population and number of communities."""
+
+    name: str = Field(min_length=1)
+    name_zh: str | None = None
+    population: PositiveInt
+    communities: PositiveInt
+
+
+class Population(StrictModel):
+    """The synthetic city: regions, household sizes and ages, and the simulated fraction."""
+
+    scale: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
+    regions: list[Region] = Field(min_length=1)
+    household_size: list[NonNegativeFloat] = Field(
+        default_factory=lambda: list(defaults.HOUSEHOLD_SIZE), min_length=1
+    )
+    age_distribution: AgeTable = Field(default_factory=lambda: list(defaults.AGE_DISTRIBUTION))
+    community_size_cv: NonNegativeFloat = 0.5
+
+    @field_validator("household_size", "age_distribution")
+    @classmethod
+    def _positive_total(cls, v: list[float]) -> list[float]:
+        if sum(v) <= 0:
+            raise ValueError("weights must not all be zero")
+        return v
+
+    @model_validator(mode="after")
+    def _unique_regions(self) -> Population:
+        names = [r.name for r in self.regions]
+        if len(set(names)) != len(names):
+            raise ValueError(f"region names must be unique, got {names}")
+        return self
+
+
+class Disease(StrictModel):
+    """Natural history S -> E -> P -> (A | I) -> (R | D); defaults cited in ``defaults``."""
+
+    latent_period: Distribution = Field(
+        default_factory=lambda: Distribution(**defaults.LATENT_PERIOD)
+    )
+    presymptomatic_period: Distribution = Field(
+        default_factory=lambda: Distribution(**defaults.PRESYMPTOMATIC_PERIOD)
+    )
+    asymptomatic_period: Distribution = Field(
+        default_factory=lambda: Distribution(**defaults.ASYMPTOMATIC_PERIOD)
+    )
+    symptomatic_period: Distribution = Field(
+        default_factory=lambda: Distribution(**defaults.SYMPTOMATIC_PERIOD)
+    )
+    onset_to_death: Distribution = Field(
+        default_factory=lambda: Distribution(**defaults.ONSET_TO_DEATH)
+    )
+    asymptomatic_fraction: AgeTable = Field(
+        default_factory=lambda: list(defaults.ASYMPTOMATIC_FRACTION)
+    )
+    severe_fraction: AgeTable = Field(default_factory=lambda: list(defaults.SEVERE_FRACTION))
+    infection_fatality: AgeTable = Field(default_factory=lambda: list(defaults.INFECTION_FATALITY))
+    relative_infectiousness: RelativeInfectiousness = Field(
+        default_factory=lambda: RelativeInfectiousness(**defaults.RELATIVE_INFECTIOUSNESS)
+    )
+
+    @model_validator(mode="after")
+    def _fatal_cases_are_symptomatic(self) -> Disease:
+        for band, (asym, ifr) in enumerate(
+            zip(self.asymptomatic_fraction, self.infection_fatality, strict=True)
+        ):
+            if ifr > 1.0 - asym + 1e-12:
+                raise ValueError(
+                    f"infection_fatality[{band}] = {ifr} exceeds the symptomatic share "
+                    f"1 - asymptomatic_fraction[{band}] = {1.0 - asym}; deaths are symptomatic"
+                )
+        return self
+
+
+class RelativeInfectiousness(StrictModel):
+    """Infectiousness of each infectious state relative to a symptomatic case."""
+
+    presymptomatic: NonNegativeFloat = 1.0
+    asymptomatic: NonNegativeFloat = 0.35
+    symptomatic: NonNegativeFloat = 1.0
+
+
+Disease.model_rebuild()
+
+
+class Transmission(StrictModel):
+    """Transmission rate beta (per day) in each mixing layer (DESIGN section 2).
+
+    A susceptible agent in group g of layer l has hazard
+    ``beta_l * sum_{j in g, j != i} w_j / (n_g - 1)``.
+    """
+
+    beta: LayerRates
+
+
+class LayerRates(StrictModel):
+    """Per-day transmission rates by layer: household, community (village/compound), region."""
+
+    household: NonNegativeFloat = 0.0
+    community: NonNegativeFloat = 0.0
+    region: NonNegativeFloat = 0.0
+
+
+Transmission.model_rebuild()
+
+
+class Returnees(StrictModel):
+    """Residents returning from the epicentre: daily arrivals (full-scale counts).
+
+    ``daily`` lists ``[time, arrivals per day]`` points; arrivals are interpolated linearly
+    between points and are zero before the first and after the last point.
+    """
+
+    daily: list[tuple[TimePoint, NonNegativeFloat]] = Field(default_factory=list)
+    destination: dict[str, NonNegativeFloat] | None = None
+
+
+class Importation(StrictModel):
+    """Infection entering from the epicentre (origin): prevalence, returnees, lockdown.
+
+    ``prevalence`` lists ``[time, fraction currently infected]`` points, interpolated
+    log-linearly (exponential growth between points) and held constant outside them.
+    After ``lockdown`` the returnee flow is cut to ``leakage`` times its planned size.
+    ``initial_infections`` agents are infected at time 0 (in ``initial_region`` or anywhere).
+    """
+
+    origin: str = "epicentre"
+    prevalence: list[tuple[TimePoint, Fraction]] = Field(default_factory=list)
+    returnees: Returnees = Field(default_factory=Returnees)
+    lockdown: TimePoint | None = None
+    leakage: Fraction = 0.0
+    initial_infections: NonNegativeInt = 0
+    initial_region: str | None = None
+
+
+class Trip(StrictModel):
+    """Daily trips (full-scale count) from one region to another."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    origin: str = Field(alias="from")
+    destination: str = Field(alias="to")
+    daily: NonNegativeFloat
+    both_ways: bool = True
+
+
+class Mobility(StrictModel):
+    """Travel between regions: travellers mix in the region layer of the region they visit."""
+
+    trips: list[Trip] = Field(default_factory=list)
+
+
+class MeasureSpec(StrictModel):
+    """A measure in a scenario: its ``type`` and time window ``[start, end)``.
+
+    Measure types subclass this, add their parameters and register themselves with
+    :func:`register_measure_type`.
+    """
+
+    type: str
+    start: TimePoint = 0.0
+    end: TimePoint | None = None
+
+
+MEASURE_TYPES: dict[str, type[MeasureSpec]] = {}
+"""Registered measure types, from YAML ``type`` to the model of its parameters."""
+
+
+_M = TypeVar("_M", bound=type[MeasureSpec])
+
+
+def register_measure_type(cls: _M) -> _M:
+    """Class decorator registering a measure parameter model under its ``type`` default."""
+    name = cls.model_fields["type"].default
+    if not isinstance(name, str):
+        raise TypeError(f"{cls.__name__} needs a default string `type` to be registered")
+    MEASURE_TYPES[name] = cls
+    return cls
+
+
+class Scenario(StrictModel):
+    """A complete simulation input (see ``docs/getting-started.md`` for a worked example)."""
+
+    CANONICAL_STRATEGIES: ClassVar[tuple[str, ...]] = ("none", "external", "internal", "combined")
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
+    description: str = ""
+    start_date: date
+    days: PositiveInt
+    seed: NonNegativeInt = 0
+    dt: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
+    engine: Literal["vectorized"] = "vectorized"
+    population: Population
+    disease: Disease = Field(default_factory=Disease)
+    transmission: Transmission
+    importation: Importation = Field(default_factory=Importation)
+    mobility: Mobility = Field(default_factory=Mobility)
+    measures: dict[str, SerializeAsAny[MeasureSpec]] = Field(default_factory=dict)
+    strategies: dict[str, list[str]] = Field(default_factory=lambda: {"none": []})
+
+    @field_validator("dt")
+    @classmethod
+    def _whole_steps_per_day(cls, v: float) -> float:
+        steps = 1.0 / v
+        if abs(steps - round(steps)) > 1e-9:
+            raise ValueError(
+                f"dt must divide one day into whole steps (1, 0.5, 0.25, ...), got {v}"
+            )
+        return v
+
+    @field_validator("measures", mode="before")
+    @classmethod
+    def _measure_types(cls, v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v
+        out: dict[str, Any] = {}
+        for name, spec in v.items():
+            kind = spec.get("type") if isinstance(spec, dict) else getattr(spec, "type", None)
+            if kind not in MEASURE_TYPES:
+                known = ", ".join(sorted(MEASURE_TYPES)) or "none registered yet"
+                raise ValueError(f"measure {name!r}: unknown type {kind!r}; allowed: {known}")
+            out[name] = (
+                spec if isinstance(spec, MEASURE_TYPES[kind]) else MEASURE_TYPES[kind](**spec)
+            )
+        return out
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Scenario:
+        regions = {r.name for r in self.population.regions}
+        for trip in self.mobility.trips:
+            for where in (trip.origin, trip.destination):
+                _require_region(where, regions, "mobility.trips")
+        imp = self.importation
+        if imp.initial_region is not None:
+            _require_region(imp.initial_region, regions, "importation.initial_region")
+        for where in imp.returnees.destination or {}:
+            _require_region(where, regions, "importation.returnees.destination")
+        for strategy, names in self.strategies.items():
+            for name in names:
+                if name not in self.measures:
+                    known = ", ".join(sorted(self.measures)) or "no measures defined"
+                    raise ValueError(
+                        f"strategy {strategy!r} names unknown measure {name!r}; defined: {known}"
+                    )
+        return self
+
+    def day_of(self, when: TimePoint) -> float:
+        """Convert a time point to days since ``start_date`` at 00:00."""
+        if isinstance(when, datetime):
+            start = datetime.combine(self.start_date, datetime.min.time())
+            return (when - start).total_seconds() / 86400.0
+        if isinstance(when, date):
+            return float((when - self.start_date).days)
+        return float(when)
+
+    @property
+    def steps_per_day(self) -> int:
+        """Number of engine steps in one day (``1 / dt``)."""
+        return round(1.0 / self.dt)
+
+    @property
+    def region_names(self) -> list[str]:
+        """Region names in scenario order (the order of every per-region output)."""
+        return [r.name for r in self.population.regions]
+
+    def scaled_population(self) -> list[int]:
+        """Number of simulated agents in each region (census population times ``scale``)."""
+        return [
+            max(1, math.floor(r.population * self.population.scale + 0.5))
+            for r in self.population.regions
+        ]
+
+
+def _require_region(name: str, regions: set[str], where: str) -> None:
+    if name not in regions:
+        raise ValueError(f"{where}: unknown region {name!r}; allowed: {', '.join(sorted(regions))}")
+
+
+def with_overrides(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
+    """A copy of ``scenario`` with dotted-path fields replaced, validated again.
+
+    Args:
+        scenario: The scenario to change.
+        changes: ``{"population.scale": 0.1, "seed": 3, ...}``; ``None`` values are skipped.
+
+    Raises:
+        pydantic.ValidationError: A changed value is not allowed.
+    """
+    data = scenario.model_dump(by_alias=True)
+    for path, value in changes.items():
+        if value is None:
+            continue
+        *parents, leaf = path.split(".")
+        node = data
+        for key in parents:
+            node = node[key]
+        node[leaf] = value
+    return Scenario.model_validate(data)
