@@ -47,7 +47,7 @@ __all__ = [
     "with_overrides",
 ]
 
-TimePoint = datetime | date | float
+TimePoint = date | datetime | float
 """A point in time: a day number since the start, a date, or a date and time."""
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]

@@ -1,0 +1,203 @@
+"""Wall time and peak memory of ``containment-sim run`` at several population scales.
+
+For each scale the CLI (``containment-sim run SCENARIO --scale S --no-plot --quiet``) runs
+``--repeats`` times under ``/usr/bin/time -v``; the table gives the median, minimum and maximum
+wall time, the median peak resident set size, the wall time per million agent-days, and the
+ratio of the medians to the full-scale targets (30 s wall, 3 GB peak RSS). A second table splits
+one in-process run per scale (in a fresh interpreter) into import, scenario loading, engine
+construction (population, returnee plan) and simulation (``VectorizedEngine.run``).
+
+Usage::
+
+    python benchmarks/bench_run.py [--repeats 3] [--scales 0.01,0.1,1.0] [--scenario xianning]
+
+It only reports; nothing is asserted. MB are 10**6 bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+TARGET_WALL_S = 30.0
+TARGET_RSS_MB = 3000.0
+TIME_BIN = "/usr/bin/time"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One CLI run: wall seconds, peak RSS in MB, simulated agents and days."""
+
+    wall_s: float
+    rss_mb: float
+    agents: int
+    days: int
+
+
+def machine_info() -> list[str]:
+    """Lines describing the machine: cores, CPU model, memory, Python and numpy versions."""
+    import numpy as np
+
+    cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.MULTILINE)
+    meminfo = Path("/proc/meminfo").read_text(encoding="utf-8", errors="replace")
+    mem = re.search(r"^MemTotal:\s*(\d+) kB", meminfo, re.MULTILINE)
+    return [
+        f"nproc:  {len(os.sched_getaffinity(0))}",
+        f"cpu:    {model.group(1).strip() if model else 'unknown'}",
+        f"memory: {int(mem.group(1)) / 1024**2:.1f} GiB" if mem else "memory: unknown",
+        f"python: {platform.python_version()}   numpy: {np.__version__}",
+    ]
+
+
+def cli_command() -> list[str]:
+    """The ``containment-sim`` entry point next to this interpreter, else ``python -m``."""
+    beside = Path(sys.executable).parent / "containment-sim"
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("containment-sim")
+    return [found] if found else [sys.executable, "-m", "containment_sim"]
+
+
+def parse_elapsed(text: str) -> float:
+    """Seconds of a GNU time ``Elapsed`` value, ``m:ss.cc`` or ``h:mm:ss``."""
+    seconds = 0.0
+    for part in text.split(":"):
+        seconds = seconds * 60 + float(part)
+    return seconds
+
+
+def run_cli(scenario: str, scale: float) -> Sample:
+    """Run the CLI once under ``/usr/bin/time -v`` and return what it measured."""
+    with tempfile.TemporaryDirectory(prefix="bench_run_") as tmp:
+        out = Path(tmp) / "out"
+        cmd = [TIME_BIN, "-v", *cli_command(), "run", scenario, "--scale", str(scale)]
+        cmd += ["--no-plot", "--quiet", "--out", str(out)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-2000:]}")
+        wall = re.search(r"Elapsed \(wall clock\) time.*: (\S+)", proc.stderr)
+        rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
+        if wall is None or rss is None:
+            raise RuntimeError(f"cannot parse {TIME_BIN} output:\n{proc.stderr[-2000:]}")
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    return Sample(
+        wall_s=parse_elapsed(wall.group(1)),
+        rss_mb=int(rss.group(1)) * 1024 / 1e6,
+        agents=int(summary["population"]),
+        days=int(summary["days"]),
+    )
+
+
+def breakdown(scenario: str, scale: float) -> dict[str, float]:
+    """In this process: seconds to import, load, build the engine and run (child mode)."""
+    t0 = time.perf_counter()
+    import containment_sim as cs
+    from containment_sim.engines import VectorizedEngine
+
+    t1 = time.perf_counter()
+    sc = cs.with_overrides(cs.load_scenario(scenario), {"population.scale": scale})
+    t2 = time.perf_counter()
+    engine = VectorizedEngine(sc)
+    t3 = time.perf_counter()
+    engine.run()
+    t4 = time.perf_counter()
+    return {"import": t1 - t0, "load": t2 - t1, "build": t3 - t2, "run": t4 - t3}
+
+
+def breakdown_in_child(scenario: str, scale: float) -> dict[str, float]:
+    """Run ``breakdown`` in a fresh interpreter so imports and memory start cold."""
+    cmd = [sys.executable, __file__, "--scenario", scenario, "--child-breakdown", str(scale)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def print_table(header: list[str], rows: list[list[str]]) -> None:
+    """Print a right-aligned text table."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, ["-" * w for w in widths], *rows]:
+        print("  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print the tables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="CLI runs per scale (default 3)")
+    parser.add_argument("--scales", default="0.01,0.1,1.0", help="comma-separated scales")
+    parser.add_argument("--scenario", default="xianning", help="scenario name or YAML file")
+    parser.add_argument("--child-breakdown", type=float, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child_breakdown is not None:
+        print(json.dumps(breakdown(args.scenario, args.child_breakdown)))
+        return 0
+    if not Path(TIME_BIN).exists():
+        print(f"{TIME_BIN} not found (install GNU time)", file=sys.stderr)
+        return 2
+    scales = [float(s) for s in args.scales.split(",") if s.strip()]
+
+    print("\n".join(machine_info()))
+    print(f"scenario: {args.scenario}   repeats: {args.repeats}   cli: {' '.join(cli_command())}")
+    print(f"targets at full scale: {TARGET_WALL_S:.0f} s wall, {TARGET_RSS_MB / 1000:.0f} GB RSS\n")
+
+    rows: list[list[str]] = []
+    parts_rows: list[list[str]] = []
+    for scale in scales:
+        samples: list[Sample] = []
+        for k in range(args.repeats):
+            samples.append(run_cli(args.scenario, scale))
+            print(f"  scale {scale:g} run {k + 1}: {samples[-1].wall_s:.2f} s", file=sys.stderr)
+        walls = [s.wall_s for s in samples]
+        wall = statistics.median(walls)
+        rss = statistics.median(s.rss_mb for s in samples)
+        agents, days = samples[0].agents, samples[0].days
+        rows.append(
+            [
+                f"{scale:g}",
+                f"{agents:,}",
+                f"{wall:.2f}",
+                f"{min(walls):.2f}/{max(walls):.2f}",
+                f"{rss:.0f}",
+                f"{wall / (agents * days / 1e6):.3f}",
+                f"{wall / TARGET_WALL_S:.2f}",
+                f"{rss / TARGET_RSS_MB:.3f}",
+            ]
+        )
+        p = breakdown_in_child(args.scenario, scale)
+        total = sum(p.values())
+        parts_rows.append(
+            [f"{scale:g}", f"{agents:,}"]
+            + [f"{p[k]:.2f}" for k in ("import", "load", "build", "run")]
+            + [f"{total:.2f}", f"{p['run'] / total:.0%}", f"{(wall - total):.2f}"]
+        )
+
+    print(f"CLI runs (median of {args.repeats}):")
+    print_table(
+        ["scale", "agents", "wall s", "min/max s", "RSS MB", "s/M agent-days",
+         "wall/30s", "RSS/3GB"],
+        rows,
+    )  # fmt: skip
+    print("\nIn-process breakdown (one run per scale, fresh interpreter), seconds:")
+    print_table(
+        ["scale", "agents", "import", "load", "build", "run", "total", "run %",
+         "CLI rest"],
+        parts_rows,
+    )  # fmt: skip
+    print("\nbuild = VectorizedEngine(scenario); run = .run() incl. result tables;")
+    print("CLI rest = CLI median wall - total (interpreter start-up, writing results).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Natural history: duration draws, course probabilities, progression through the states."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from containment_sim.disease import Course, Progression, implied_r0, mean_infectious_days, sample
+from containment_sim.population import generate_population
+from containment_sim.rng import stream
+from containment_sim.scenario import Disease, Distribution, Transmission
+from containment_sim.world import Flag, Source, State, World
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"dist": "gamma", "mean": 5.2, "sd": 3.0},
+        {"dist": "lognormal", "mean": 5.2, "sd": 3.9},
+        {"dist": "exponential", "mean": 2.0},
+        {"dist": "fixed", "mean": 3.0},
+    ],
+)
+def test_sampled_durations_have_the_stated_mean_and_sd(spec: dict) -> None:
+    dist = Distribution(**spec)
+    x = sample(dist, stream(1, "test"), 200_000)
+    sd = dist.sd if dist.sd is not None else (dist.mean if dist.dist == "exponential" else 0.0)
+    assert abs(x.mean() - dist.mean) <= 4 * sd / np.sqrt(x.size) + 1e-12
+    if sd > 0:
+        assert abs(x.std() - sd) < 0.02 * sd
+
+
+def test_course_probabilities_match_the_age_tables() -> None:
+    disease = Disease()
+    course = Course.from_disease(disease)
+    ages = np.repeat(np.arange(9, dtype=np.int8), 100_000)
+    flags = course.draw_flags(stream(2, "test"), ages)
+    sym = (flags & Flag.SYMPTOMATIC).astype(bool)
+    fatal = (flags & Flag.FATAL).astype(bool)
+    severe = (flags & Flag.SEVERE).astype(bool)
+    assert not np.any(fatal & ~sym) and not np.any(fatal & ~severe)
+    for band in range(9):
+        mine = ages == band
+        p = 1 - disease.asymptomatic_fraction[band]
+        assert abs(sym[mine].mean() - p) < 4 * np.sqrt(p * (1 - p) / mine.sum())
+        ifr = disease.infection_fatality[band]
+        assert abs(fatal[mine].mean() - ifr) < 4 * np.sqrt(ifr * (1 - ifr) / mine.sum()) + 1e-9
+
+
+def test_progression_visits_states_in_order_with_the_stated_durations() -> None:
+    from conftest import make_scenario
+
+    scenario = make_scenario(
+        population={"regions": [{"name": "A", "population": 50_000, "communities": 5}]},
+        mobility={"trips": []},
+    )
+    world = World(generate_population(scenario))
+    prog = Progression(scenario.disease, stream(3, "test"))
+    everyone = np.arange(world.population.size)
+    prog.infect(world, everyone, 0.0, Source.SEED, -1)
+    onset = np.full(everyone.size, np.nan)
+    t = 0.0
+    while np.isfinite(world.t_next).any():
+        t += 0.25
+        entered = prog.advance(world, t)
+        if State.SYMPTOMATIC in entered:
+            onset[entered[State.SYMPTOMATIC]] = t
+        world.check_invariants()
+    assert set(np.unique(world.state)) <= {State.RECOVERED, State.DEAD}
+    incubation = onset[np.isfinite(onset)]
+    d = scenario.disease
+    mean = d.latent_period.mean + d.presymptomatic_period.mean
+    # onsets are observed at the end of 0.25-day steps: on average 0.125 d late
+    assert abs(incubation.mean() - 0.125 - mean) < 0.05
+    dead = world.state == State.DEAD
+    assert np.all(world.flags[dead] & Flag.FATAL)
+
+
+def test_implied_r0_sums_layers() -> None:
+    disease = Disease()
+    days = mean_infectious_days(disease, [1 / 9] * 9)
+    rel = disease.relative_infectiousness
+    assert days > rel.presymptomatic * disease.presymptomatic_period.mean
+    tr = Transmission(beta={"household": 0.0, "community": 0.1, "region": 0.2})
+    assert implied_r0(disease, tr, [1 / 9] * 9) == pytest.approx(0.3 * days)

@@ -1,0 +1,91 @@
+"""Result: summary keys, save and load, atomic writes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import make_scenario
+from containment_sim import Result, run
+
+REQUIRED = {
+    "population",
+    "total_infections",
+    "imported_infections",
+    "local_infections",
+    "deaths",
+    "peak_prevalence",
+    "peak_day",
+    "seed",
+    "version",
+}
+COLUMNS = {
+    "n_susceptible",
+    "n_exposed",
+    "n_presymptomatic",
+    "n_asymptomatic",
+    "n_symptomatic",
+    "n_recovered",
+    "n_dead",
+    "new_infections",
+    "new_infections_imported",
+    "new_deaths",
+    "cum_infections",
+}
+
+
+@pytest.fixture(scope="module")
+def result() -> Result:
+    return run(make_scenario(days=30))
+
+
+def test_summary_and_columns(result: Result) -> None:
+    assert REQUIRED <= set(result.summary)
+    assert COLUMNS <= set(result.timeseries.columns)
+    assert {"day", "date", "region"} <= set(result.by_region.columns)
+    s, ts = result.summary, result.timeseries
+    assert s["population"] == 5000
+    assert s["peak_day"] == int(ts["n_infected"].idxmax())
+    assert s["peak_prevalence"] == ts["n_infected"].max() / 5000
+    assert (
+        s["total_infections"]
+        == s["imported_infections"] + s["local_infections"] + s["seeded_infections"]
+    )
+
+
+def test_save_then_load_round_trip(result: Result, tmp_path: Path) -> None:
+    out = result.save(tmp_path / "run")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "summary.json",
+        "timeseries.csv",
+        "timeseries_by_region.csv",
+    ]
+    payload = json.loads((out / "summary.json").read_text())
+    assert payload["scenario"]["seed"] == result.scenario.seed
+    back = Result.load(out)
+    assert back.scenario == result.scenario
+    assert back.summary == result.summary
+    pd.testing.assert_frame_equal(back.timeseries, result.timeseries, check_dtype=False)
+    # the embedded scenario reproduces the run exactly
+    again = run(back.scenario)
+    pd.testing.assert_frame_equal(again.timeseries, result.timeseries)
+
+
+def test_failed_save_leaves_nothing_half_written(
+    result: Result, tmp_path: Path, monkeypatch
+) -> None:
+    out = tmp_path / "run"
+    result.save(out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", boom)
+    with pytest.raises(OSError):
+        result.save(out)
+    after = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert after == before, "old files intact, no temporary files left"

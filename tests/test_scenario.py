@@ -1,0 +1,141 @@
+"""Scenario validation: clear errors that name file, line and field; schema; overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from containment_sim import Scenario, ScenarioError, load_scenario, with_overrides
+from containment_sim.loading import BUILTIN_SCENARIOS
+
+GOOD = """\
+name: test
+start_date: 2020-01-10
+days: 10
+population:
+  regions:
+    - {name: A, population: 1000, communities: 2}
+transmission:
+  beta: {household: 0.1, region: 0.1}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "scenario.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def error_of(path: Path) -> ScenarioError:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    return info.value
+
+
+def test_good_file_loads(tmp_path: Path) -> None:
+    scenario = load_scenario(write(tmp_path, GOOD))
+    assert scenario.name == "test" and scenario.transmission.beta.community == 0.0
+
+
+def test_unknown_key_names_file_line_and_field(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace("  beta:", "  betta: 3\n  beta:"))
+    err = error_of(path)
+    assert len(err.problems) == 1
+    line = str(err)
+    assert line.count("\n") == 0
+    assert line.startswith(f"{path}:8: transmission.betta: unknown key 'betta'")
+    assert "allowed keys: beta" in line
+
+
+def test_negative_population_names_file_line_and_field(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace("population: 1000", "population: -5"))
+    err = error_of(path)
+    assert str(err) == (
+        f"{path}:6: population.regions[0].population: Input should be greater than 0 (got -5)"
+    )
+
+
+def test_wrong_type_names_file_line_and_field(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace("days: 10", "days: ten"))
+    err = error_of(path)
+    assert str(err).startswith(f"{path}:3: days: Input should be a valid integer")
+    assert "(got 'ten')" in str(err)
+
+
+def test_missing_field_and_bad_time_and_unknown_region(tmp_path: Path) -> None:
+    text = GOOD.replace("days: 10\n", "") + "importation:\n  lockdown: soon\n  initial_region: Z\n"
+    problems = [str(p) for p in error_of(write(tmp_path, text)).problems]
+    assert any(
+        p.startswith(f"{tmp_path}/scenario.yaml:1: days: required field is missing")
+        for p in problems
+    )
+    assert any(":9: importation.lockdown: expected a day number, a date" in p for p in problems)
+
+
+def test_cross_reference_error_names_the_region(tmp_path: Path) -> None:
+    text = GOOD + "mobility:\n  trips:\n    - {from: A, to: Nowhere, daily: 5}\n"
+    assert "unknown region 'Nowhere'; allowed: A" in str(error_of(write(tmp_path, text)))
+
+
+def test_yaml_syntax_error_and_missing_file(tmp_path: Path) -> None:
+    err = error_of(write(tmp_path, GOOD + "  bad: [unclosed\n"))
+    assert "YAML syntax error" in str(err) and str(tmp_path) in str(err)
+    assert "cannot read" in str(error_of(tmp_path / "nope.yaml"))
+
+
+def test_unknown_measure_type_is_an_error(tmp_path: Path) -> None:
+    text = GOOD + "measures:\n  m1: {type: teleport}\n"
+    assert "unknown type 'teleport'" in str(error_of(write(tmp_path, text)))
+
+
+def test_builtins_load_and_match_census() -> None:
+    for name in BUILTIN_SCENARIOS:
+        assert load_scenario(name).name == name
+    xianning = load_scenario(Path(__file__).parents[1] / "scenarios" / "xianning.yaml")
+    pops = {r.name_zh: r.population for r in xianning.population.regions}
+    assert pops == {
+        "咸安区": 657600,
+        "赤壁市": 470400,
+        "崇阳县": 427100,
+        "通城县": 426300,
+        "通山县": 391300,
+        "嘉鱼县": 285600,
+    }
+    assert xianning.start_date.isoformat() == "2020-01-10" and xianning.days == 120
+    assert xianning.day_of(xianning.importation.lockdown) == pytest.approx(13 + 10 / 24)
+
+
+def test_xianning_returnees_before_the_cordon_are_about_five_percent_of_five_million() -> None:
+    import numpy as np
+
+    from containment_sim.mobility import piecewise_linear
+
+    sc = load_scenario("xianning")
+    times, daily = piecewise_linear(sc, sc.importation.returnees.daily)
+    cordon = sc.day_of(sc.importation.lockdown)
+    grid = np.linspace(times[0], cordon, 100_001)
+    before = np.trapezoid(np.interp(grid, times, daily), grid)
+    assert abs(before - 0.0518 * 5_000_000) < 0.02 * 259_000
+
+
+def test_overrides_are_validated() -> None:
+    sc = load_scenario("small")
+    assert with_overrides(sc, {"population.scale": 0.5, "seed": 9}).population.scale == 0.5
+    with pytest.raises(ValidationError):
+        with_overrides(sc, {"population.scale": 0.0})
+    with pytest.raises(ValidationError):
+        with_overrides(sc, {"dt": 0.3})
+
+
+def test_json_schema_forbids_unknown_keys() -> None:
+    schema = Scenario.model_json_schema(by_alias=True)
+    assert schema["additionalProperties"] is False
+    assert "from" in schema["$defs"]["Trip"]["properties"]
+
+
+def test_dump_and_reload_round_trip() -> None:
+    sc = load_scenario("xianning")
+    again = Scenario.model_validate(sc.model_dump(mode="json", by_alias=True))
+    assert again == sc
