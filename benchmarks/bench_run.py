@@ -46,7 +46,7 @@ class Sample:
 
 
 def machine_info() -> list[str]:
-    """Lines describing the machine: cores, CPU model, memory, Python and numpy versions."""
+    """Lines describing the machine: cores, CPU, memory, versions and current load."""
     import numpy as np
 
     cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
@@ -58,6 +58,7 @@ def machine_info() -> list[str]:
         f"cpu:    {model.group(1).strip() if model else 'unknown'}",
         f"memory: {int(mem.group(1)) / 1024**2:.1f} GiB" if mem else "memory: unknown",
         f"python: {platform.python_version()}   numpy: {np.__version__}",
+        "load:   {:.2f} {:.2f} {:.2f} (1, 5, 15 min)".format(*os.getloadavg()),
     ]
 
 

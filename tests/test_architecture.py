@@ -16,6 +16,7 @@ LAYER = {
     "scenario": 1,
     "loading": 2,
     "population": 3,
+    "network": 4,
     "world": 4,
     "disease": 5,
     "transmission": 5,

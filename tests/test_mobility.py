@@ -6,7 +6,8 @@ import numpy as np
 
 from conftest import make_scenario
 from containment_sim.engines import VectorizedEngine
-from containment_sim.mobility import ReturneePlan, TripPlan, prevalence_curve
+from containment_sim.mobility import ReturneePlan, prevalence_curve
+from containment_sim.network import RoadNetwork
 from containment_sim.population import generate_population
 from containment_sim.rng import stream
 
@@ -70,12 +71,12 @@ def test_trips_follow_the_flows() -> None:
         mobility={"trips": [{"from": "A", "to": "B", "daily": 300, "both_ways": False}]}
     )
     pop = generate_population(sc)
-    plan = TripPlan.build(sc)
+    net = RoadNetwork.build(sc)
     rng = stream(1, "travel")
     counts = []
     for _ in range(200):
-        who, dest = plan.draw(rng, pop, np.ones(pop.size, dtype=bool))
-        assert np.all(pop.region[who] == 0) and np.all(dest == 1)
+        who, route = net.draw_trips(rng, pop, np.ones(pop.size, dtype=bool), np.ones(net.n_roads))
+        assert np.all(pop.region[who] == 0) and np.all(net.route_destination[route] == 1)
         counts.append(who.size)
     # Poisson(300) thinned slightly by duplicates among 3,000 residents
     expected = 3000 * (1 - np.exp(-300 / 3000))

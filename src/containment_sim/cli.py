@@ -10,6 +10,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from containment_sim.loading import (
     ScenarioError,
     builtin_scenario_path,
     load_scenario,
+    problems_from,
 )
 from containment_sim.results import Result
 from containment_sim.scenario import Scenario, with_overrides
@@ -98,16 +100,11 @@ def _apply_overrides(scenario: Scenario, args: argparse.Namespace) -> Scenario:
     try:
         return with_overrides(scenario, changes)
     except ValidationError as exc:
-        from containment_sim.loading import Problem
-
-        problems = []
-        for err in exc.errors(include_url=False):
-            field = ".".join(str(x) for x in err["loc"])
-            option = {"population.scale": "--scale"}.get(field, f"--{field}")
-            problems.append(
-                Problem("command line", None, option, f"{err['msg']} (got {err['input']!r})")
-            )
-        raise ScenarioError(problems) from None
+        problems = problems_from(exc, None, "command line")
+        options = {"population.scale": "--scale", "seed": "--seed", "days": "--days", "dt": "--dt"}
+        raise ScenarioError(
+            [replace(p, field=options.get(p.field, p.field)) for p in problems]
+        ) from None
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from containment_sim.scenario import Disease, Distribution, Transmission
-from containment_sim.world import Flag, State, World
+from containment_sim.world import NO_INFECTOR, Flag, Source, State, World
 
 __all__ = ["Course", "Progression", "implied_r0", "mean_infectious_days", "sample"]
 
@@ -100,18 +100,56 @@ class Progression:
         world.source[idx] = source
         world.t_next[idx] = t + sample(self.disease.latent_period, self.rng, idx.size)
 
-    def advance(self, world: World, t: float) -> dict[State, np.ndarray]:
+    def infect_imported(
+        self, world: World, idx: np.ndarray, arrival: np.ndarray, growth: np.ndarray
+    ) -> None:
+        """Infect returnees who caught the infection in the epicentre before arriving.
+
+        A returnee arriving infected at time ``a`` was infected ``age`` days earlier, with
+        density proportional to ``exp(-growth * age)`` (in a growing epidemic recent infections
+        outnumber old ones) among infections still active at arrival: ages are drawn from that
+        truncated exponential and redrawn for courses already over by arrival. The course up
+        to arrival happens outside the city and is not recorded.
+        """
+        pending, when, rate = idx, arrival, growth
+        for _ in range(50):
+            age = _truncated_exponential(self.rng, rate, IMPORT_MAX_AGE)
+            self.infect(world, pending, when - age, Source.IMPORTED, NO_INFECTOR)
+            self.advance(world, when, among=pending)
+            over = world.state[pending] >= State.RECOVERED
+            if not over.any():
+                return
+            pending, when, rate = pending[over], when[over], rate[over]
+            world.state[pending] = State.SUSCEPTIBLE
+        self.infect(world, pending, when, Source.IMPORTED, NO_INFECTOR)
+
+    def advance(
+        self, world: World, t: float | np.ndarray, among: np.ndarray | None = None
+    ) -> dict[State, np.ndarray]:
         """Apply every transition due by time ``t`` (several per agent if durations are short).
+
+        Args:
+            world: The agents' state.
+            t: The time up to which transitions happen (one per agent of ``among`` allowed).
+            among: Only these agents (default: everyone).
 
         Returns:
             For each state entered, the agents that entered it (in the order processed).
         """
         entered: dict[State, list[np.ndarray]] = {}
-        due = np.flatnonzero(world.t_next <= t)
+        limit: float | np.ndarray
+        if among is None:
+            due, limit = np.flatnonzero(world.t_next <= t), float(t)  # type: ignore[arg-type]
+        else:
+            limits = np.broadcast_to(np.asarray(t, dtype=float), among.shape)
+            now = world.t_next[among] <= limits
+            due, limit = among[now], limits[now]
         while due.size:
             for new_state, idx in self._transition(world, due).items():
                 entered.setdefault(new_state, []).append(idx)
-            due = due[world.t_next[due] <= t]
+            keep = world.t_next[due] <= limit
+            due = due[keep]
+            limit = limit if isinstance(limit, float) else limit[keep]
         return {s: np.concatenate(parts) for s, parts in entered.items()}
 
     def _transition(self, world: World, due: np.ndarray) -> dict[State, np.ndarray]:
@@ -154,6 +192,19 @@ class Progression:
         world.state[idx] = new_state
         world.t_next[idx] = world.t_next[idx] + sample(duration, self.rng, idx.size)
         out[new_state] = np.concatenate([out[new_state], idx]) if new_state in out else idx
+
+
+IMPORT_MAX_AGE = 30.0
+"""Oldest infection age (days) considered for returnees arriving infected."""
+
+
+def _truncated_exponential(rng: np.random.Generator, rate: np.ndarray, upper: float) -> np.ndarray:
+    """Draws on ``[0, upper]`` with density proportional to ``exp(-rate * x)`` (any sign)."""
+    u = rng.random(rate.size)
+    flat = np.abs(rate) < 1e-9
+    safe = np.where(flat, 1.0, rate)
+    x = -np.log1p(-u * -np.expm1(-safe * upper)) / safe
+    return np.where(flat, u * upper, x)
 
 
 def mean_infectious_days(disease: Disease, age_distribution: list[float]) -> float:

@@ -29,6 +29,7 @@ __all__ = [
     "ScenarioError",
     "builtin_scenario_path",
     "load_scenario",
+    "problems_from",
     "validate_data",
 ]
 
@@ -114,6 +115,8 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         line = mark.line + 1 if mark is not None else None
         what = exc.problem or exc.context or "invalid YAML"
         raise ScenarioError([Problem(source, line, "", f"YAML syntax error: {what}")]) from None
+    except ValueError as exc:  # e.g. an impossible date such as 2020-01-32
+        raise ScenarioError([Problem(source, None, "", f"YAML value error: {exc}")]) from None
     return validate_data(data, source)
 
 
@@ -135,14 +138,17 @@ def validate_data(data: Any, source: str = "<scenario>") -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_problems(exc, data, source)) from None
+        raise ScenarioError(problems_from(exc, data, source)) from None
 
 
-def _problems(exc: ValidationError, data: Any, source: str) -> list[Problem]:
+def problems_from(exc: ValidationError, data: Any, source: str) -> list[Problem]:
     """Group pydantic errors by the data path they concern; one problem per path."""
     grouped: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for err in exc.errors(include_url=False):
-        path, line = _locate(data, err["loc"])
+        loc = err["loc"]
+        if err["type"] == "cross_reference":
+            loc = tuple(int(k) if k.isdigit() else k for k in err["ctx"]["path"].split("."))
+        path, line = _locate(data, loc)
         grouped.setdefault(path, []).append({**err, "line": line})
     problems = []
     for path, errs in grouped.items():
@@ -153,6 +159,8 @@ def _problems(exc: ValidationError, data: Any, source: str) -> list[Problem]:
 
 def _locate(data: Any, loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], int | None]:
     """Follow ``loc`` into the data as far as it goes; return that path and its line (1-based)."""
+    if data is None:
+        return tuple(loc), None
     node, path, line = data, [], _line_of(data, None)
     for key in loc:
         if isinstance(node, Mapping) and key in node:
@@ -201,7 +209,9 @@ def _describe(path: tuple[Any, ...], errs: list[dict[str, Any]]) -> str:
         return f"unknown key {path[-1]!r}{hint}"
     if kind == "missing":
         return "required field is missing"
-    got = f" (got {_short(first['input'])})"
+    got = "" if isinstance(first["input"], Mapping) else f" (got {_short(first['input'])})"
+    if kind == "cross_reference":
+        return str(first["msg"])
     if len(errs) > 1 and any(str(e["type"]).startswith(("date", "datetime")) for e in errs):
         return (
             "expected a day number, a date (YYYY-MM-DD) or a date and time (YYYY-MM-DD HH:MM)" + got

@@ -5,7 +5,8 @@ They come back on the scenario's daily-arrival curve; each arrives infected with
 equal to the epicentre's prevalence on the day of arrival. After the epicentre's lockdown only a
 ``leakage`` fraction of the planned arrivals gets through; the others stay away.
 
-Trips (出行) move residents for a day into another region, where they mix in its region layer.
+Each returnee enters on one of the city's entry roads, chosen in proportion to the roads'
+``share``. Trips within the city are in :mod:`containment_sim.network`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 from containment_sim.population import Population
 from containment_sim.scenario import Scenario, TimePoint
 
-__all__ = ["ReturneePlan", "TripPlan", "piecewise_linear", "prevalence_curve"]
+__all__ = ["ReturneePlan", "piecewise_linear", "prevalence_curve", "prevalence_growth"]
 
 
 def piecewise_linear(
@@ -41,20 +42,38 @@ def prevalence_curve(scenario: Scenario, t: np.ndarray) -> np.ndarray:
     return np.exp(np.interp(t, times, np.log(values)))
 
 
+def prevalence_growth(scenario: Scenario, t: np.ndarray) -> np.ndarray:
+    """Exponential growth rate (per day) of the epicentre prevalence at times ``t``.
+
+    The slope of log prevalence on the segment containing each time; 0 outside the points.
+    """
+    points = scenario.importation.prevalence
+    if len(points) < 2:
+        return np.zeros_like(t, dtype=float)
+    times, values = piecewise_linear(scenario, points)
+    logs = np.log(np.maximum(values, 1e-300))
+    slopes = np.diff(logs) / np.maximum(np.diff(times), 1e-12)
+    k = np.searchsorted(times, t, side="right") - 1
+    inside = (k >= 0) & (k < slopes.size)
+    return np.where(inside, slopes[np.clip(k, 0, slopes.size - 1)], 0.0)
+
+
 @dataclass(frozen=True)
 class ReturneePlan:
     """Who is away at the start and when each would come back.
 
     Attributes:
         agent: Indices of residents away in the epicentre at time 0, sorted by ``arrival``.
-        arrival: Planned arrival time (days) of each; ``inf`` for those planned after the horizon.
-        admitted: Whether each gets through (always before the lockdown, with probability
-            ``leakage`` after it).
+        arrival: Planned arrival time (days) of each.
+        admitted: Whether each gets out of the epicentre (always before the lockdown, with
+            probability ``leakage`` after it).
+        entry: Entry road of each (index into ``mobility.entry_roads``; 0 if there are none).
     """
 
     agent: np.ndarray
     arrival: np.ndarray
     admitted: np.ndarray
+    entry: np.ndarray
 
     @classmethod
     def build(
@@ -62,7 +81,7 @@ class ReturneePlan:
     ) -> ReturneePlan:
         """Draw the returnees of a scenario: how many, who, when, and who gets through."""
         imp = scenario.importation
-        empty = cls(np.empty(0, np.int64), np.empty(0), np.empty(0, bool))
+        empty = cls(np.empty(0, np.int64), np.empty(0), np.empty(0, bool), np.empty(0, np.int64))
         if len(imp.returnees.daily) < 2:
             return empty
         times, daily = piecewise_linear(scenario, imp.returnees.daily)
@@ -77,7 +96,9 @@ class ReturneePlan:
         if imp.lockdown is not None:
             after = arrival >= scenario.day_of(imp.lockdown)
             admitted[after] = rng.random(int(after.sum())) < imp.leakage
-        return cls(agent, arrival, admitted)
+        shares = np.array([e.share for e in scenario.mobility.entry_roads] or [1.0])
+        entry = rng.choice(shares.size, size=n, p=shares / shares.sum())
+        return cls(agent, arrival, admitted, entry)
 
     def arriving(self, t0: float, t1: float) -> np.ndarray:
         """Positions (into ``agent``) of admitted returnees arriving in ``[t0, t1)``."""
@@ -121,55 +142,3 @@ def _pick_residents(
         for start, size, k in zip(starts, sizes, per_region, strict=True)
     ]
     return np.concatenate(chosen).astype(np.int64)
-
-
-@dataclass(frozen=True)
-class TripPlan:
-    """Daily trips between regions (scaled to the simulated population).
-
-    Attributes:
-        origin: Origin region of each directed flow.
-        destination: Destination region of each directed flow.
-        daily: Expected trips per day on each flow (already scaled).
-    """
-
-    origin: np.ndarray
-    destination: np.ndarray
-    daily: np.ndarray
-
-    @classmethod
-    def build(cls, scenario: Scenario) -> TripPlan:
-        """Directed flows of the scenario's ``mobility.trips``, scaled."""
-        index = {name: i for i, name in enumerate(scenario.region_names)}
-        rows = []
-        for trip in scenario.mobility.trips:
-            a, b = index[trip.origin], index[trip.destination]
-            rows.append((a, b, trip.daily))
-            if trip.both_ways:
-                rows.append((b, a, trip.daily))
-        arr = np.array(rows, dtype=float).reshape(-1, 3)
-        scale = scenario.population.scale
-        return cls(arr[:, 0].astype(np.int64), arr[:, 1].astype(np.int64), arr[:, 2] * scale)
-
-    def draw(
-        self, rng: np.random.Generator, population: Population, present: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Draw today's travellers.
-
-        Returns:
-            Traveller indices and their destination regions. Each flow's count is Poisson with
-            the flow's mean; travellers are residents of the origin drawn at random, and those
-            away (not present) or drawn twice stay home.
-        """
-        if self.daily.size == 0:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
-        sizes = population.region_sizes()
-        starts = np.concatenate([[0], np.cumsum(sizes)])
-        counts = rng.poisson(self.daily)
-        flow = np.repeat(np.arange(self.daily.size), counts)
-        lo, hi = starts[self.origin[flow]], starts[self.origin[flow] + 1]
-        who = lo + (rng.random(flow.size) * (hi - lo)).astype(np.int64)
-        who, first = np.unique(who, return_index=True)
-        dest = self.destination[flow[first]]
-        keep = present[who]
-        return who[keep], dest[keep]

@@ -1,9 +1,10 @@
 """What a run produces: the daily recorder, the ``Result`` type, its summary, save and load.
 
-Time series are daily. Row ``day = d`` holds the stocks (``n_*``) at the end of day d (time
-``d``) and the flows (``new_*``) during day d, i.e. over ``[d - 1, d)``; row 0 holds the stocks
-at the start and the infections seeded at time 0. ``cum_*`` columns accumulate the flows.
-Per-region series attribute everything to the agents' home region.
+Time series are daily. Row ``day = d`` (dated ``start_date + d``) holds the flows (``new_*``)
+during that day, i.e. over ``[d, d + 1)``, and the stocks (``n_*``) at its end (time ``d + 1``);
+infections seeded at time 0 count in row 0. ``cum_*`` columns accumulate the flows.
+Per-region series attribute everything to the agents' home region. Named tables (per road,
+per checkpoint, ...) hold one row per day and item.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -28,9 +29,13 @@ __all__ = ["FLOW_COLUMNS", "Recorder", "Result", "summarize"]
 FLOW_COLUMNS: tuple[str, ...] = (
     "new_infections", "new_infections_local", "new_infections_imported", "new_infections_seeded",
     "new_infections_household", "new_infections_community", "new_infections_region",
-    "new_symptomatic", "new_recoveries", "new_deaths", "new_returnees",
+    "new_symptomatic", "new_recoveries", "new_deaths", "new_returnees", "new_returnees_blocked",
+    "new_exported", "new_isolated", "new_quarantined", "n_travellers",
 )  # fmt: skip
-"""Daily flow columns, in order."""
+"""Daily flow columns, in order (``n_travellers``: trips made that day)."""
+
+OTHER_STOCKS: tuple[str, ...] = ("n_away", "n_home_quarantine", "n_isolated")
+"""End-of-day stocks besides the disease states: away in the epicentre, kept apart."""
 
 _SOURCE_COLUMN = {
     Source.HOUSEHOLD: "new_infections_household",
@@ -47,10 +52,10 @@ class Recorder:
 
     def __init__(self, days: int, n_regions: int):
         self.n_regions = n_regions
-        self.flows = np.zeros((days + 1, n_regions, len(FLOW_COLUMNS)), dtype=np.int64)
-        self.stocks = np.zeros((days + 1, n_regions, len(STATE_COLUMNS)), dtype=np.int64)
-        self.away = np.zeros((days + 1, n_regions), dtype=np.int64)
-        self.travellers = np.zeros((days + 1, n_regions), dtype=np.int64)
+        self.flows = np.zeros((days, n_regions, len(FLOW_COLUMNS)), dtype=np.int64)
+        self.stocks = np.zeros((days, n_regions, len(STATE_COLUMNS)), dtype=np.int64)
+        self.other = np.zeros((days, n_regions, len(OTHER_STOCKS)), dtype=np.int64)
+        self.tables: dict[str, list[dict[str, Any]]] = {}
         self._col = {name: k for k, name in enumerate(FLOW_COLUMNS)}
 
     def count(self, day: int, column: str, region: np.ndarray) -> None:
@@ -68,6 +73,19 @@ class Recorder:
             self.count(day, column, region[source == code])
         self.count(day, "new_infections_local", region[np.isin(source, _LOCAL)])
 
+    def record(self, table: str, day: int, **row: Any) -> None:
+        """Add a row (e.g. one checkpoint on one day) to the named table."""
+        self.tables.setdefault(table, []).append({"day": day, **row})
+
+    def table_frames(self, scenario: Scenario) -> dict[str, pd.DataFrame]:
+        """The named tables as DataFrames with dates."""
+        out = {}
+        for name, rows in self.tables.items():
+            df = pd.DataFrame(rows)
+            df.insert(1, "date", _dates(scenario, df["day"]))
+            out[name] = df
+        return out
+
     def frames(self, scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The city-wide and per-region daily tables."""
         days = self.flows.shape[0]
@@ -76,8 +94,8 @@ class Recorder:
         by_region = pd.DataFrame({"day": day, "region": np.tile(regions, days)})
         for k, name in enumerate(STATE_COLUMNS):
             by_region[name] = self.stocks[:, :, k].ravel()
-        by_region["n_away"] = self.away.ravel()
-        by_region["n_travellers"] = self.travellers.ravel()
+        for k, name in enumerate(OTHER_STOCKS):
+            by_region[name] = self.other[:, :, k].ravel()
         for k, name in enumerate(FLOW_COLUMNS):
             by_region[name] = self.flows[:, :, k].ravel()
         total = by_region.drop(columns="region").groupby("day", sort=True).sum().reset_index()
@@ -92,17 +110,24 @@ def _finish(df: pd.DataFrame, scenario: Scenario, keys: list[str] | None = None)
     grouped = df.groupby(keys, sort=False) if keys else df
     df["cum_infections"] = grouped["new_infections"].cumsum()
     df["cum_deaths"] = grouped["new_deaths"].cumsum()
-    start = pd.Timestamp(scenario.start_date)
-    df["date"] = (start + pd.to_timedelta(df["day"], unit="D")).dt.strftime("%Y-%m-%d")
+    df["date"] = _dates(scenario, df["day"])
     front = ["day", "date", *keys]
     return df[front + [c for c in df.columns if c not in front]]
 
 
-def summarize(scenario: Scenario, timeseries: pd.DataFrame) -> dict[str, Any]:
-    """Summary outcomes of a run from its city-wide time series.
+def _dates(scenario: Scenario, day: pd.Series) -> pd.Series:
+    start = pd.Timestamp(scenario.start_date)
+    return (start + pd.to_timedelta(day, unit="D")).dt.strftime("%Y-%m-%d")
+
+
+def summarize(
+    scenario: Scenario, timeseries: pd.DataFrame, tables: dict[str, pd.DataFrame] | None = None
+) -> dict[str, Any]:
+    """Summary outcomes of a run from its city-wide time series and named tables.
 
     ``peak_prevalence`` is the largest share of the population currently infected (E, P, A or
-    I) at the end of any day, reached first on ``peak_day``.
+    I) at the end of any day, reached first on ``peak_day``. ``checkpoint_*`` sum the
+    ``checkpoints`` table over days and checkpoints (0 without checkpoints).
     """
     ts = timeseries
     population = int(ts.loc[0, list(STATE_COLUMNS)].sum())
@@ -111,8 +136,14 @@ def summarize(scenario: Scenario, timeseries: pd.DataFrame) -> dict[str, Any]:
     local = ts["new_infections_local"].to_numpy()
     last_local = int(np.flatnonzero(local)[-1]) if local.any() else None
     total = int(ts["new_infections"].sum())
+    checkpoints = (tables or {}).get("checkpoints")
+
+    def checked(column: str) -> int:
+        return 0 if checkpoints is None else int(checkpoints[column].sum())
+
     return {
         "scenario_name": scenario.name,
+        "strategy": scenario.strategy,
         "engine": scenario.engine,
         "seed": scenario.seed,
         "scale": scenario.population.scale,
@@ -124,6 +155,7 @@ def summarize(scenario: Scenario, timeseries: pd.DataFrame) -> dict[str, Any]:
         "imported_infections": int(ts["new_infections_imported"].sum()),
         "seeded_infections": int(ts["new_infections_seeded"].sum()),
         "local_infections": int(local.sum()),
+        "exported_infections": int(ts["new_exported"].sum()),
         "attack_rate": total / population,
         "deaths": int(ts["new_deaths"].sum()),
         "peak_infected": int(infected[peak_day]),
@@ -132,6 +164,11 @@ def summarize(scenario: Scenario, timeseries: pd.DataFrame) -> dict[str, Any]:
         "peak_date": (scenario.start_date + timedelta(days=peak_day)).isoformat(),
         "last_local_infection_day": last_local,
         "returnees": int(ts["new_returnees"].sum()),
+        "returnees_blocked": int(ts["new_returnees_blocked"].sum()),
+        "checkpoint_screened": checked("screened"),
+        "checkpoint_detections": checked("detected"),
+        "checkpoint_unchecked": checked("unchecked"),
+        "checkpoint_registered": checked("registered"),
         "version": __version__,
     }
 
@@ -145,6 +182,8 @@ class Result:
         timeseries: City-wide daily table (see the module docstring for the row convention).
         by_region: The same per home region, one row per (day, region).
         summary: Summary outcomes (``summarize``) plus the package version.
+        tables: Named per-day tables, e.g. ``roads`` (flow per road) and ``checkpoints``
+            (travellers, screened, detected, registered, unchecked per checkpoint).
         infections: One row per infection (``infectee``, ``infector``, ``time``, ``source``,
             ``region``), or ``None`` when loaded from disk.
     """
@@ -153,10 +192,14 @@ class Result:
     timeseries: pd.DataFrame
     by_region: pd.DataFrame
     summary: dict[str, Any]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     infections: pd.DataFrame | None = None
 
     def save(self, directory: str | Path) -> Path:
-        """Write ``timeseries.csv``, ``timeseries_by_region.csv`` and ``summary.json``.
+        """Write the tables, one CSV per named table, and ``summary.json``.
+
+        The files are ``timeseries.csv``, ``timeseries_by_region.csv``, ``<name>.csv`` for
+        each named table and ``summary.json``.
 
         Files are written to a temporary folder beside ``directory`` and moved into place
         only when complete, so a failed save leaves no half-written file. ``summary.json``
@@ -167,11 +210,17 @@ class Result:
         """
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
-        payload = {**self.summary, "scenario": self.scenario.model_dump(mode="json", by_alias=True)}
+        payload = {
+            **self.summary,
+            "tables": sorted(self.tables),
+            "scenario": self.scenario.model_dump(mode="json", by_alias=True),
+        }
         with tempfile.TemporaryDirectory(dir=out, prefix=".saving-") as tmp:
             staged = Path(tmp)
             self.timeseries.to_csv(staged / "timeseries.csv", index=False)
             self.by_region.to_csv(staged / "timeseries_by_region.csv", index=False)
+            for name, table in self.tables.items():
+                table.to_csv(staged / f"{name}.csv", index=False)
             (staged / "summary.json").write_text(
                 json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
             )
@@ -185,6 +234,8 @@ class Result:
         src = Path(directory)
         payload = json.loads((src / "summary.json").read_text(encoding="utf-8"))
         scenario = Scenario.model_validate(payload.pop("scenario"))
+        names = payload.pop("tables", [])
         ts = pd.read_csv(src / "timeseries.csv")
         by_region = pd.read_csv(src / "timeseries_by_region.csv")
-        return cls(scenario, ts, by_region, payload)
+        tables = {name: pd.read_csv(src / f"{name}.csv") for name in names}
+        return cls(scenario, ts, by_region, payload, tables)

@@ -20,11 +20,13 @@ from pydantic import (
     Field,
     NonNegativeFloat,
     NonNegativeInt,
+    PositiveFloat,
     PositiveInt,
     SerializeAsAny,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from containment_sim import defaults
 
@@ -33,13 +35,16 @@ __all__ = [
     "AgeTable",
     "Disease",
     "Distribution",
+    "EntryRoad",
     "Importation",
     "MeasureSpec",
     "Mobility",
     "Population",
     "Region",
     "Returnees",
+    "Road",
     "Scenario",
+    "Schedule",
     "TimePoint",
     "Transmission",
     "Trip",
@@ -218,6 +223,11 @@ class Importation(StrictModel):
     initial_region: str | None = None
 
 
+Schedule = float | list[tuple[TimePoint, float]]
+"""A level that may change over time: a constant, or ``[[time, value], ...]`` steps (the value
+of the latest point at or before t; the first value before the first point)."""
+
+
 class Trip(StrictModel):
     """Daily trips (full-scale count) from one region to another."""
 
@@ -229,9 +239,51 @@ class Trip(StrictModel):
     both_ways: bool = True
 
 
-class Mobility(StrictModel):
-    """Travel between regions: travellers mix in the region layer of the region they visit."""
+class Road(StrictModel):
+    """A road (edge) between two regions; trips between regions follow the shortest roads.
 
+    ``modes`` gives the share of the road's trips travelling by each kind of public transport
+    (e.g. ``{coach: 0.15, rail: 0.1, bus: 0.05}``), the share a line suspension removes.
+    """
+
+    name: str = Field(min_length=1)
+    between: tuple[str, str]
+    length_km: PositiveFloat = 1.0
+    daily: NonNegativeFloat = 0.0
+    modes: dict[str, Fraction] = Field(default_factory=dict)
+
+    @field_validator("modes")
+    @classmethod
+    def _shares_add_up(cls, v: dict[str, float]) -> dict[str, float]:
+        if sum(v.values()) > 1.0 + 1e-9:
+            raise ValueError(f"mode shares must add up to at most 1, got {sum(v.values()):.3g}")
+        return v
+
+
+class EntryRoad(StrictModel):
+    """A road crossing the city boundary from the epicentre into a region (进城道路).
+
+    Returnees enter on the entry roads in proportion to ``share``; ``outbound_daily`` residents
+    of ``region`` leave the city on it each day (day trips, full-scale count).
+    """
+
+    name: str = Field(min_length=1)
+    region: str
+    share: NonNegativeFloat = 1.0
+    outbound_daily: NonNegativeFloat = 0.0
+    modes: dict[str, Fraction] = Field(default_factory=dict)
+
+
+class Mobility(StrictModel):
+    """Travel: trips between regions along the roads, and the city's entry roads.
+
+    ``trips`` are daily origin-destination demands routed on the shortest path (by
+    ``length_km``) over ``roads``; a road's own ``daily`` adds trips between its two ends. With
+    no roads, trips go directly. Travellers mix in the region layer of the region they visit.
+    """
+
+    roads: list[Road] = Field(default_factory=list)
+    entry_roads: list[EntryRoad] = Field(default_factory=list)
     trips: list[Trip] = Field(default_factory=list)
 
 
@@ -282,6 +334,7 @@ class Scenario(StrictModel):
     mobility: Mobility = Field(default_factory=Mobility)
     measures: dict[str, SerializeAsAny[MeasureSpec]] = Field(default_factory=dict)
     strategies: dict[str, list[str]] = Field(default_factory=lambda: {"none": []})
+    strategy: str = "none"
 
     @field_validator("dt")
     @classmethod
@@ -312,21 +365,36 @@ class Scenario(StrictModel):
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
         regions = {r.name for r in self.population.regions}
-        for trip in self.mobility.trips:
-            for where in (trip.origin, trip.destination):
-                _require_region(where, regions, "mobility.trips")
-        imp = self.importation
+        mob, imp = self.mobility, self.importation
+        for k, trip in enumerate(mob.trips):
+            _require_region(trip.origin, regions, f"mobility.trips.{k}.from")
+            _require_region(trip.destination, regions, f"mobility.trips.{k}.to")
+        for k, road in enumerate(mob.roads):
+            for j, where in enumerate(road.between):
+                _require_region(where, regions, f"mobility.roads.{k}.between.{j}")
+        for k, entry in enumerate(mob.entry_roads):
+            _require_region(entry.region, regions, f"mobility.entry_roads.{k}.region")
+        names = [r.name for r in mob.roads] + [e.name for e in mob.entry_roads]
+        if len(set(names)) != len(names):
+            _fail("mobility", f"road names must be unique, got {names}")
         if imp.initial_region is not None:
             _require_region(imp.initial_region, regions, "importation.initial_region")
-        for where in imp.returnees.destination or {}:
-            _require_region(where, regions, "importation.returnees.destination")
+        weights = imp.returnees.destination
+        for where in weights or {}:
+            _require_region(where, regions, f"importation.returnees.destination.{where}")
+        if weights is not None and sum(weights.values()) <= 0:
+            _fail("importation.returnees.destination", "weights must not all be zero")
+        self.strategies.setdefault("none", [])
         for strategy, names in self.strategies.items():
-            for name in names:
+            for k, name in enumerate(names):
                 if name not in self.measures:
                     known = ", ".join(sorted(self.measures)) or "no measures defined"
-                    raise ValueError(
-                        f"strategy {strategy!r} names unknown measure {name!r}; defined: {known}"
+                    _fail(
+                        f"strategies.{strategy}.{k}", f"unknown measure {name!r}; defined: {known}"
                     )
+        if self.strategy not in self.strategies:
+            known = ", ".join(sorted(self.strategies))
+            _fail("strategy", f"unknown strategy {self.strategy!r}; defined: {known}")
         return self
 
     def day_of(self, when: TimePoint) -> float:
@@ -356,9 +424,14 @@ class Scenario(StrictModel):
         ]
 
 
-def _require_region(name: str, regions: set[str], where: str) -> None:
+def _fail(path: str, message: str) -> None:
+    """Raise a validation error about the field at dotted ``path`` (list items as numbers)."""
+    raise PydanticCustomError("cross_reference", "{message}", {"message": message, "path": path})
+
+
+def _require_region(name: str, regions: set[str], path: str) -> None:
     if name not in regions:
-        raise ValueError(f"{where}: unknown region {name!r}; allowed: {', '.join(sorted(regions))}")
+        _fail(path, f"unknown region {name!r}; allowed: {', '.join(sorted(regions))}")
 
 
 def with_overrides(scenario: Scenario, changes: dict[str, Any]) -> Scenario:

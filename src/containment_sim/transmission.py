@@ -30,12 +30,15 @@ class Layer:
         beta: Transmission rate (per day).
         group: Group of every agent (indexable by agent id).
         size: Number of agents present in each group.
+        factor: Per-agent contact multiplier in this layer (quarantine, isolation, closure),
+            applied to both infectiousness and susceptibility; ``None`` means 1 for all.
     """
 
     source: int
     beta: float
     group: np.ndarray
     size: np.ndarray
+    factor: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -72,27 +75,37 @@ def transmit(
     if not active or infectious.size == 0 or susceptible.size == 0:
         empty = np.empty(0, dtype=np.int64)
         return Infections(empty, empty, empty.astype(np.int8))
-    rates, sums = [], []
+    rates, sums, weights = [], [], []
     for ly in active:
-        total = np.bincount(ly.group[infectious], weights=weight, minlength=ly.size.size)
+        w = weight if ly.factor is None else weight * ly.factor[infectious]
+        total = np.bincount(ly.group[infectious], weights=w, minlength=ly.size.size)
         denom = np.maximum(ly.size - 1, 1)
         rates.append(np.where(ly.size > 1, ly.beta * total / denom, 0.0))
         sums.append(total)
+        weights.append(w)
     hazard = np.zeros(susceptible.size)
     for ly, rate in zip(active, rates, strict=True):
-        hazard += rate[ly.group[susceptible]]
+        hazard += _agent_rate(ly, rate, susceptible)
     hit = rng.random(susceptible.size) < -np.expm1(-dt * hazard)
     infectee = susceptible[hit]
-    per_layer = np.stack([rate[ly.group[infectee]] for ly, rate in zip(active, rates, strict=True)])
+    per_layer = np.stack(
+        [_agent_rate(ly, rate, infectee) for ly, rate in zip(active, rates, strict=True)]
+    )
     cum = np.cumsum(per_layer, axis=0)
     pick = (rng.random(infectee.size) * cum[-1] >= cum).sum(axis=0)
     pick = np.minimum(pick, len(active) - 1)
     infector = np.empty(infectee.size, dtype=np.int64)
     for k, ly in enumerate(active):
         mine = pick == k
-        infector[mine] = _pick_infectors(rng, ly, infectee[mine], infectious, weight, sums[k])
+        infector[mine] = _pick_infectors(rng, ly, infectee[mine], infectious, weights[k], sums[k])
     source = np.array([ly.source for ly in active], dtype=np.int8)[pick]
     return Infections(infectee, infector, source)
+
+
+def _agent_rate(layer: Layer, rate: np.ndarray, agents: np.ndarray) -> np.ndarray:
+    """Hazard of ``agents`` in ``layer``: their group's rate times their own contact factor."""
+    out = rate[layer.group[agents]]
+    return out if layer.factor is None else out * layer.factor[agents]
 
 
 def _pick_infectors(

@@ -14,7 +14,7 @@ import numpy as np
 
 from containment_sim.population import Population
 
-__all__ = ["Flag", "Source", "State", "World"]
+__all__ = ["Flag", "Isolation", "Source", "State", "World"]
 
 
 class State(IntEnum):
@@ -54,6 +54,14 @@ class Flag:
     FATAL = np.uint8(4)
 
 
+class Isolation(IntEnum):
+    """Where an agent is kept apart: not at all, in home quarantine, or isolated in hospital."""
+
+    NONE = 0
+    HOME = 1
+    ISOLATED = 2
+
+
 NO_INFECTOR = -1
 """``World.infector`` of agents infected from outside (imported or seeded) or not infected."""
 
@@ -72,6 +80,11 @@ class World:
         infection_time: Time of infection (``nan`` if never infected).
         infector: Index of the infector (``NO_INFECTOR`` if none or from outside).
         source: ``Source`` of the infection (-1 if never infected).
+        isolation: ``Isolation`` status of each agent.
+        isolation_until: When home quarantine ends (``inf`` for hospital isolation, which
+            ends at recovery or death).
+        compliance: For agents in home quarantine, the share of their contacts outside the
+            household they avoid.
     """
 
     population: Population
@@ -83,6 +96,9 @@ class World:
     infection_time: np.ndarray = field(init=False)
     infector: np.ndarray = field(init=False)
     source: np.ndarray = field(init=False)
+    isolation: np.ndarray = field(init=False)
+    isolation_until: np.ndarray = field(init=False)
+    compliance: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         n = self.population.size
@@ -94,6 +110,68 @@ class World:
         self.infection_time = np.full(n, np.nan, dtype=np.float32)
         self.infector = np.full(n, NO_INFECTOR, dtype=np.int32)
         self.source = np.full(n, -1, dtype=np.int8)
+        self.isolation = np.zeros(n, dtype=np.int8)
+        self.isolation_until = np.full(n, np.inf)
+        self.compliance = np.zeros(n, dtype=np.float32)
+        self.n_kept_apart = 0
+
+    def contact_factor(self, household: bool) -> np.ndarray | None:
+        """Per-agent multiplier of contacts in a layer, or ``None`` if nobody is kept apart.
+
+        Hospital isolation removes every contact. Home quarantine keeps household contacts
+        and keeps ``1 - compliance`` of the others.
+        """
+        if self.n_kept_apart == 0:
+            return None
+        factor = np.ones(self.state.size, dtype=np.float32)
+        home = self.isolation == Isolation.HOME
+        if not household:
+            factor[home] = 1.0 - self.compliance[home]
+        factor[self.isolation == Isolation.ISOLATED] = 0.0
+        return factor
+
+    def keep_apart(
+        self,
+        idx: np.ndarray,
+        status: Isolation,
+        until: float | np.ndarray,
+        compliance: float = 1.0,
+    ) -> np.ndarray:
+        """Put living agents ``idx`` in home quarantine or hospital isolation.
+
+        Hospital isolation is never downgraded to home quarantine; the dead are never kept
+        apart. For those already in home quarantine, a later end replaces an earlier one.
+
+        Returns:
+            The agents whose status changed (newly quarantined or newly isolated).
+        """
+        until = np.broadcast_to(np.asarray(until, dtype=float), idx.shape)
+        alive = self.state[idx] != State.DEAD
+        idx, until = idx[alive], until[alive]
+        if status == Isolation.HOME:
+            keep = self.isolation[idx] != Isolation.ISOLATED
+            idx, until = idx[keep], until[keep]
+            already = self.isolation[idx] == Isolation.HOME
+            self.isolation_until[idx] = np.where(
+                already, np.maximum(self.isolation_until[idx], until), until
+            )
+            self.compliance[idx] = compliance
+        else:
+            self.isolation_until[idx] = np.inf
+        newly = idx[self.isolation[idx] != status]
+        self.isolation[idx] = status
+        self.n_kept_apart = int(np.count_nonzero(self.isolation))
+        return newly
+
+    def release(self, t: float) -> np.ndarray:
+        """End home quarantines due by ``t`` and isolation of the recovered and dead."""
+        ended_home = (self.isolation == Isolation.HOME) & (self.isolation_until <= t)
+        done = (self.isolation == Isolation.ISOLATED) & (self.state >= State.RECOVERED)
+        released = np.flatnonzero(ended_home | done)
+        self.isolation[released] = Isolation.NONE
+        self.isolation_until[released] = np.inf
+        self.n_kept_apart -= released.size
+        return released
 
     def counts_by_region(self) -> np.ndarray:
         """Agents in each (region, state), shape ``(n_regions, 7)``, by home region."""
@@ -117,5 +195,7 @@ class World:
         active = (s >= State.EXPOSED) & (s <= State.SYMPTOMATIC)
         assert np.all(np.isfinite(self.t_next) == active), "schedule mismatch"
         assert np.all(self.present[active]), "an infected agent is away"
+        assert not np.any(self.isolation[s == State.DEAD]), "the dead are not kept apart"
+        assert self.n_kept_apart == np.count_nonzero(self.isolation), "isolation count"
         counts = self.counts_by_region()
         assert counts.sum() == self.population.size and counts.min() >= 0, "conservation"

@@ -2,43 +2,54 @@
 
 Step order (each step covers ``[t, t + dt)``; a day has ``1 / dt`` steps):
 
-1. At the start of a day, draw the day's travellers; each mixes in the region layer of the
-   region visited for the whole day (household and community contacts continue).
-2. Returnees planned to arrive during the step come home; each is infected with probability
-   equal to the epicentre's prevalence at its arrival time (recorded as imported).
-3. Natural history: every transition scheduled at or before ``t`` happens.
-4. Transmission per layer by group aggregation (``transmission.transmit``); new infections
-   are timed at the middle of the step and record their infector and layer.
-5. At the end of a day, the stocks per region are recorded.
+1. At the start of a day: measures' ``start_day``; roads' pass probabilities from closures
+   and suspended lines (``road_pass``); the day's trips and departures are drawn and screened
+   by checkpoints (``cross``). Travellers mix in the region layer of the region they visit for
+   the whole day (household and community contacts continue); infectious residents leaving
+   the city are counted as exported.
+2. Returnees due during the step arrive on their entry roads: blocked by closed roads,
+   infected with the epicentre's prevalence at arrival (at an infection age drawn for a
+   growing epidemic), screened at checkpoints, then registered returnees are quarantined
+   (``after_arrival``).
+3. Natural history: every transition scheduled before the middle of the step happens;
+   quarantines that have ended and isolation of the recovered and dead are released.
+4. Measures' ``before_transmission``.
+5. Transmission per layer by group aggregation (``transmission.transmit``), with each agent's
+   contact factor from quarantine or isolation; new infections are timed at the middle of the
+   step and record their infector and layer.
+6. At the end of a day: stocks per region, measures' ``end_day``, the roads table.
 
 Agents away in the epicentre and dead agents take no part in mixing: they are excluded from
-the group sizes ``n_g`` as well as from the sums.
+the group sizes ``n_g`` as well as from the sums. Agents kept apart stay in ``n_g``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from containment_sim.disease import Progression
-from containment_sim.mobility import ReturneePlan, TripPlan, prevalence_curve
+from containment_sim.engines.movement import Movement
+from containment_sim.measures import Measure, build_measures
+from containment_sim.network import RoadNetwork
 from containment_sim.population import Population, generate_population
 from containment_sim.results import Recorder, Result, summarize
 from containment_sim.rng import stream
 from containment_sim.scenario import Scenario
 from containment_sim.transmission import Layer, transmit
-from containment_sim.world import NO_INFECTOR, Source, State, World
+from containment_sim.world import NO_INFECTOR, Isolation, Source, State, World
 
-__all__ = ["VectorizedEngine"]
+__all__ = ["ProgressHook", "VectorizedEngine"]
 
 ProgressHook = Callable[[int], None]
 """Called with the number of days just completed."""
 
 
 class VectorizedEngine:
-    """Runs one scenario with the fixed-step vectorized model.
+    """Runs one scenario (its selected ``strategy``) with the fixed-step vectorized model.
 
     Args:
         scenario: The scenario to run.
@@ -48,95 +59,139 @@ class VectorizedEngine:
     def __init__(self, scenario: Scenario, *, check: bool = False):
         self.scenario = scenario
         self.check = check
-        seed = scenario.seed
+        self.day = 0
+        self._streams: dict[str, np.random.Generator] = {}
         self.population: Population = generate_population(scenario)
         self.world = World(self.population)
-        self.progression = Progression(scenario.disease, stream(seed, "progression"))
-        self.returnees = ReturneePlan.build(scenario, self.population, stream(seed, "returnees"))
-        self.trips = TripPlan.build(scenario)
-        self.rng_travel = stream(seed, "travel")
-        self.rng_import = stream(seed, "importation")
-        self.rng_transmission = stream(seed, "transmission")
+        self.network = RoadNetwork.build(scenario)
+        self.progression = Progression(scenario.disease, self.rng("progression"))
         self.recorder = Recorder(scenario.days, self.population.n_regions)
+        self.measures: list[Measure] = build_measures(scenario, scenario.strategy)
+        self.movement = Movement(self)
         rel = scenario.disease.relative_infectiousness
         self.infectiousness = np.zeros(len(State))
         self.infectiousness[State.PRESYMPTOMATIC] = rel.presymptomatic
         self.infectiousness[State.ASYMPTOMATIC] = rel.asymptomatic
         self.infectiousness[State.SYMPTOMATIC] = rel.symptomatic
-        self.world.present[self.returnees.agent] = False
-        pop = self.population
-        mixing = self._mixing()
+        pop, world = self.population, self.world
+        mixing = world.present & (world.state != State.DEAD)
         self.household_size = np.bincount(pop.household[mixing], minlength=pop.n_households)
         self.community_size = np.bincount(pop.community[mixing], minlength=pop.n_communities)
-        self.region_size = np.bincount(self.world.location[mixing], minlength=pop.n_regions)
+        self.region_size = np.bincount(world.location[mixing], minlength=pop.n_regions)
 
+    # --- the context measures act through (measures.base.Context) -----------------------
+    def rng(self, name: str) -> np.random.Generator:
+        """The random stream of a named decision (created on first use)."""
+        if name not in self._streams:
+            self._streams[name] = stream(self.scenario.seed, name)
+        return self._streams[name]
+
+    def keep_apart(
+        self,
+        idx: np.ndarray,
+        status: Isolation,
+        t: float,
+        until: float | np.ndarray = np.inf,
+        compliance: float = 1.0,
+    ) -> np.ndarray:
+        """Quarantine at home or isolate in hospital; returns and counts the newly kept apart."""
+        newly = self.world.keep_apart(idx, status, until, compliance)
+        column = "new_isolated" if status == Isolation.ISOLATED else "new_quarantined"
+        self.recorder.count(self.day, column, self.population.region[newly])
+        return newly
+
+    def record(self, table: str, **row: Any) -> None:
+        """Add a row for today to a named output table."""
+        self.recorder.record(table, self.day, **row)
+
+    def arrived_returnees(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
+        """Returnees who entered the city in ``[t0, t1)`` and their arrival times."""
+        plan = self.movement.returnees
+        lo, hi = np.searchsorted(plan.arrival, [t0, t1], side="left")
+        agents, arrival = plan.agent[lo:hi], plan.arrival[lo:hi]
+        here = self.world.present[agents]
+        return agents[here], arrival[here]
+
+    def active_measures(self, t: float) -> list[Measure]:
+        """Measures in force at time ``t``."""
+        return [m for m in self.measures if m.active(t)]
+
+    def join_mixing(self, agents: np.ndarray) -> None:
+        """Add agents who came into the city to the group sizes of every layer."""
+        self._resize(agents, +1)
+
+    # --- the run -----------------------------------------------------------------------------
     def run(self, progress: ProgressHook | None = None) -> Result:
         """Simulate ``scenario.days`` days and return the result."""
         sc = self.scenario
+        for m in self.measures:
+            m.setup(self)
         self._seed_infections()
-        self._record_stocks(0)
         for day in range(sc.days):
-            self._travel(day + 1)
+            self.day = day
+            self._start_day(day)
             for k in range(sc.steps_per_day):
-                self._step(day + k * sc.dt, day + 1)
-            self._record_stocks(day + 1)
+                self._step(day + k * sc.dt)
+            self._end_day(day)
             if progress is not None:
                 progress(1)
         timeseries, by_region = self.recorder.frames(sc)
-        return Result(sc, timeseries, by_region, summarize(sc, timeseries), self._infection_log())
+        tables = self.recorder.table_frames(sc)
+        summary = summarize(sc, timeseries, tables)
+        return Result(sc, timeseries, by_region, summary, tables, self._infection_log())
 
-    def _step(self, t: float, row: int) -> None:
-        self._arrivals(t, t + self.scenario.dt, row)
-        self._progress(t, row)
-        self._transmit(t, row)
+    def _start_day(self, day: int) -> None:
+        for m in self.active_measures(day + 0.5):
+            m.start_day(self, day)
+        world, pop = self.world, self.population
+        who, dest = self.movement.start_day(day)
+        world.location[:] = pop.region
+        world.location[who] = dest
+        self.recorder.count(day, "n_travellers", pop.region[who])
+        mixing = world.present & (world.state != State.DEAD)
+        self.region_size = np.bincount(world.location[mixing], minlength=pop.n_regions)
+
+    def _step(self, t: float) -> None:
+        dt = self.scenario.dt
+        self.movement.arrivals(t, t + dt)
+        self._progress(t + dt / 2)
+        for m in self.active_measures(t):
+            m.before_transmission(self, t)
+        self._transmit(t)
         if self.check:
             self.world.check_invariants()
-            assert np.all(self.household_size >= 0) and np.all(self.region_size >= 0)
+            assert self.household_size.min() >= 0 and self.region_size.min() >= 0
 
-    def _mixing(self) -> np.ndarray:
-        """Mask of agents taking part in mixing: present in the city and alive."""
-        return self.world.present & (self.world.state != State.DEAD)
+    def _end_day(self, day: int) -> None:
+        world, pop, rec = self.world, self.population, self.recorder
+        rec.stocks[day] = world.counts_by_region()
+        n = pop.n_regions
+        rec.other[day, :, 0] = np.bincount(pop.region[~world.present], minlength=n)
+        rec.other[day, :, 1] = np.bincount(
+            pop.region[world.isolation == Isolation.HOME], minlength=n
+        )
+        rec.other[day, :, 2] = np.bincount(
+            pop.region[world.isolation == Isolation.ISOLATED], minlength=n
+        )
+        for m in self.active_measures(day + 0.5):
+            m.end_day(self, day)
+        if self.network.n_roads:
+            self.movement.record_roads(day)
 
     def _seed_infections(self) -> None:
         imp = self.scenario.importation
-        n = imp.initial_infections
-        if n == 0:
+        if imp.initial_infections == 0:
             return
-        rng = stream(self.scenario.seed, "seeding")
-        pool = np.flatnonzero(self._mixing())
+        rng = self.rng("seeding")
+        pool = np.flatnonzero(self.world.present)
         if imp.initial_region is not None:
             r = self.scenario.region_names.index(imp.initial_region)
             pool = pool[self.population.region[pool] == r]
-        chosen = np.sort(rng.choice(pool, size=min(n, pool.size), replace=False))
+        chosen = np.sort(
+            rng.choice(pool, size=min(imp.initial_infections, pool.size), replace=False)
+        )
         self.progression.infect(self.world, chosen, 0.0, Source.SEED, NO_INFECTOR)
         self.recorder.infections(0, self.population.region[chosen], Source.SEED)
-
-    def _travel(self, row: int) -> None:
-        world, pop = self.world, self.population
-        world.location[:] = pop.region
-        who, dest = self.trips.draw(self.rng_travel, pop, world.present)
-        alive = world.state[who] != State.DEAD
-        who, dest = who[alive], dest[alive]
-        world.location[who] = dest
-        self.recorder.travellers[row] += np.bincount(pop.region[who], minlength=pop.n_regions)
-        self.region_size = np.bincount(world.location[self._mixing()], minlength=pop.n_regions)
-
-    def _arrivals(self, t0: float, t1: float, row: int) -> None:
-        pos = self.returnees.arriving(t0, t1)
-        if pos.size == 0:
-            return
-        agents, when = self.returnees.agent[pos], self.returnees.arrival[pos]
-        world, pop = self.world, self.population
-        world.present[agents] = True
-        self._resize(agents, +1)
-        region = pop.region[agents]
-        self.recorder.count(row, "new_returnees", region)
-        infected = self.rng_import.random(agents.size) < prevalence_curve(self.scenario, when)
-        if infected.any():
-            self.progression.infect(
-                world, agents[infected], when[infected], Source.IMPORTED, NO_INFECTOR
-            )
-        self.recorder.infections(row, region[infected], Source.IMPORTED)
 
     def _resize(self, agents: np.ndarray, sign: int) -> None:
         """Add (``+1``) or remove (``-1``) agents from the group sizes of every layer."""
@@ -147,26 +202,38 @@ class VectorizedEngine:
         )
         self.region_size += sign * np.bincount(world.location[agents], minlength=pop.n_regions)
 
-    def _progress(self, t: float, row: int) -> None:
+    def _progress(self, t: float) -> None:
         entered = self.progression.advance(self.world, t)
-        region = self.population.region
+        region, rec, day = self.population.region, self.recorder, self.day
         empty = np.empty(0, dtype=np.int64)
-        self.recorder.count(row, "new_symptomatic", region[entered.get(State.SYMPTOMATIC, empty)])
-        self.recorder.count(row, "new_recoveries", region[entered.get(State.RECOVERED, empty)])
+        rec.count(day, "new_symptomatic", region[entered.get(State.SYMPTOMATIC, empty)])
+        rec.count(day, "new_recoveries", region[entered.get(State.RECOVERED, empty)])
         dead = entered.get(State.DEAD, empty)
-        self.recorder.count(row, "new_deaths", region[dead])
+        rec.count(day, "new_deaths", region[dead])
         if dead.size:
             self._resize(dead, -1)
+        if self.world.n_kept_apart:
+            self.world.release(t)
 
     def _layers(self) -> list[Layer]:
-        beta, pop = self.scenario.transmission.beta, self.population
+        beta, pop, world = self.scenario.transmission.beta, self.population, self.world
+        household_factor = world.contact_factor(household=True)
+        other_factor = world.contact_factor(household=False)
         return [
-            Layer(Source.HOUSEHOLD, beta.household, pop.household, self.household_size),
-            Layer(Source.COMMUNITY, beta.community, pop.community, self.community_size),
-            Layer(Source.REGION, beta.region, self.world.location, self.region_size),
+            Layer(
+                Source.HOUSEHOLD,
+                beta.household,
+                pop.household,
+                self.household_size,
+                household_factor,
+            ),
+            Layer(
+                Source.COMMUNITY, beta.community, pop.community, self.community_size, other_factor
+            ),
+            Layer(Source.REGION, beta.region, world.location, self.region_size, other_factor),
         ]
 
-    def _transmit(self, t: float, row: int) -> None:
+    def _transmit(self, t: float) -> None:
         world = self.world
         state = world.state
         infectious = np.flatnonzero((state >= State.PRESYMPTOMATIC) & (state <= State.SYMPTOMATIC))
@@ -174,27 +241,19 @@ class VectorizedEngine:
             return
         susceptible = np.flatnonzero((state == State.SUSCEPTIBLE) & world.present)
         weight = self.infectiousness[state[infectious]]
+        dt = self.scenario.dt
         new = transmit(
-            self.rng_transmission, self._layers(), susceptible, infectious, weight, self.scenario.dt
+            self.rng("transmission"), self._layers(), susceptible, infectious, weight, dt
         )
         if new.infectee.size == 0:
             return
-        self.progression.infect(
-            world, new.infectee, t + self.scenario.dt / 2, new.source, new.infector
-        )
-        self.recorder.infections(row, self.population.region[new.infectee], new.source)
-
-    def _record_stocks(self, row: int) -> None:
-        world, pop = self.world, self.population
-        self.recorder.stocks[row] = world.counts_by_region()
-        away = ~world.present
-        self.recorder.away[row] = np.bincount(pop.region[away], minlength=pop.n_regions)
+        self.progression.infect(world, new.infectee, t + dt / 2, new.source, new.infector)
+        self.recorder.infections(self.day, self.population.region[new.infectee], new.source)
 
     def _infection_log(self) -> pd.DataFrame:
         world = self.world
         idx = np.flatnonzero(world.source >= 0)
-        order = np.argsort(world.infection_time[idx], kind="stable")
-        idx = idx[order]
+        idx = idx[np.argsort(world.infection_time[idx], kind="stable")]
         return pd.DataFrame(
             {
                 "infectee": idx,
@@ -203,6 +262,8 @@ class VectorizedEngine:
                 "source": pd.Categorical.from_codes(
                     world.source[idx], [s.name.lower() for s in Source]
                 ),
-                "region": world.population.region[idx],
+                "region": pd.Categorical.from_codes(
+                    world.population.region[idx], list(self.population.region_names)
+                ),
             }
         )

@@ -1,0 +1,194 @@
+"""What every measure shares: a time window, schedules, the hooks an engine calls, a registry.
+
+A measure type is a pair: a parameter model (a :class:`~containment_sim.scenario.MeasureSpec`
+subclass, validated from the scenario's ``measures:`` entry with its ``type``) and an
+implementation (a :class:`Measure` subclass) that acts on the simulation through the hooks
+below. ``@register(SpecClass)`` on the implementation registers both, so a user can add a
+measure type in their own module without touching the engines::
+
+    @register_measure_type
+    class CurfewSpec(MeasureSpec):
+        type: Literal["curfew"] = "curfew"
+        share: float
+
+    @register(CurfewSpec)
+    class Curfew(Measure):
+        def before_transmission(self, ctx, t): ...
+
+Hooks are called by the vectorized engine in its step order (see ``engines/vectorized.py``)
+and only while the measure is active (``start <= t < end``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol, TypeVar
+
+import numpy as np
+
+from containment_sim.network import RoadNetwork
+from containment_sim.population import Population
+from containment_sim.scenario import MeasureSpec, Scenario, Schedule, register_measure_type
+from containment_sim.world import Isolation, World
+
+__all__ = [
+    "IMPLEMENTATIONS",
+    "Context",
+    "Crossing",
+    "Measure",
+    "build_measures",
+    "register",
+    "schedule_value",
+]
+
+
+def schedule_value(scenario: Scenario, schedule: Schedule, t: float) -> float:
+    """Value of a schedule at time ``t`` (a constant, or the latest step at or before t)."""
+    if isinstance(schedule, int | float):
+        return float(schedule)
+    times = [scenario.day_of(when) for when, _ in schedule]
+    values = [v for _, v in schedule]
+    order = np.argsort(times, kind="stable")
+    k = int(np.searchsorted(np.asarray(times)[order], t, side="right")) - 1
+    return float(np.asarray(values)[order][max(k, 0)])
+
+
+class Context(Protocol):
+    """What a measure may read and change in a running vectorized simulation."""
+
+    scenario: Scenario
+    population: Population
+    world: World
+    network: RoadNetwork
+
+    def rng(self, name: str) -> np.random.Generator:
+        """The random stream of a decision, e.g. ``"checkpoint:G107"``."""
+        ...
+
+    def keep_apart(
+        self,
+        idx: np.ndarray,
+        status: Isolation,
+        t: float,
+        until: float | np.ndarray = np.inf,
+        compliance: float = 1.0,
+    ) -> np.ndarray:
+        """Quarantine (``HOME``) or isolate (``ISOLATED``) agents; returns the newly kept apart."""
+        ...
+
+    def record(self, table: str, **row: Any) -> None:
+        """Add a row to a named per-day output table (``day`` is added)."""
+        ...
+
+    def arrived_returnees(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
+        """Returnees who entered the city in ``[t0, t1)`` and their arrival times."""
+        ...
+
+
+@dataclass
+class Crossing:
+    """People crossing roads now: trips in the city, returnees arriving, residents leaving.
+
+    Attributes:
+        kind: ``"trip"``, ``"arrival"`` or ``"departure"``.
+        agents: The people crossing.
+        route: Route of each (row of ``route_roads``).
+        route_roads: ``(n_routes, n_roads)`` whether a route uses a road.
+        stopped: Set by measures: the person is stopped (e.g. detected and isolated) and does
+            not complete the crossing.
+        registered: Set by measures: the person was registered (登记) on arrival.
+    """
+
+    kind: str
+    agents: np.ndarray
+    route: np.ndarray
+    route_roads: np.ndarray
+    stopped: np.ndarray = field(init=False)
+    registered: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.stopped = np.zeros(self.agents.size, dtype=bool)
+        self.registered = np.zeros(self.agents.size, dtype=bool)
+
+    def on_road(self, road: int) -> np.ndarray:
+        """Mask of people whose route uses ``road``."""
+        return self.route_roads[self.route, road]
+
+
+class Measure:
+    """Base of measure implementations: the time window and no-op hooks.
+
+    Args:
+        name: The measure's key in the scenario's ``measures:``.
+        spec: Its validated parameters.
+        scenario: The scenario (for dates and scale).
+    """
+
+    spec_type: ClassVar[type[MeasureSpec]] = MeasureSpec
+
+    def __init__(self, name: str, spec: MeasureSpec, scenario: Scenario):
+        self.name = name
+        self.spec = spec
+        self.scenario = scenario
+        self.start = scenario.day_of(spec.start)
+        self.end = np.inf if spec.end is None else scenario.day_of(spec.end)
+
+    def active(self, t: float) -> bool:
+        """Whether the measure is in force at time ``t``."""
+        return self.start <= t < self.end
+
+    def level(self, schedule: Schedule, t: float) -> float:
+        """A schedule's value at time ``t``."""
+        return schedule_value(self.scenario, schedule, t)
+
+    def setup(self, ctx: Context) -> None:
+        """Called once before the first step (resolve names to indices here)."""
+
+    def start_day(self, ctx: Context, day: int) -> None:
+        """Called at the start of each day, before travel is drawn."""
+
+    def road_pass(self, ctx: Context, t: float, road_pass: np.ndarray) -> None:
+        """Multiply ``road_pass`` (probability of getting through each road) in place."""
+
+    def cross(self, ctx: Context, t: float, crossing: Crossing) -> None:
+        """Act on people crossing roads (screen, stop, register)."""
+
+    def after_arrival(self, ctx: Context, t: float, crossing: Crossing) -> None:
+        """Act on returnees who have just arrived (after every ``cross``)."""
+
+    def before_transmission(self, ctx: Context, t: float) -> None:
+        """Called in every step just before transmission."""
+
+    def end_day(self, ctx: Context, day: int) -> None:
+        """Called at the end of each day (record the day's outputs here)."""
+
+
+IMPLEMENTATIONS: dict[str, type[Measure]] = {}
+"""Registered measure implementations, by YAML ``type``."""
+
+_I = TypeVar("_I", bound=type[Measure])
+
+
+def register(spec: type[MeasureSpec]) -> Callable[[_I], _I]:
+    """Class decorator: register a measure implementation and its parameter model."""
+
+    def decorate(cls: _I) -> _I:
+        register_measure_type(spec)
+        cls.spec_type = spec
+        IMPLEMENTATIONS[spec.model_fields["type"].default] = cls
+        return cls
+
+    return decorate
+
+
+def build_measures(scenario: Scenario, strategy: str) -> list[Measure]:
+    """The measures of a strategy, in the order the strategy lists them."""
+    if strategy not in scenario.strategies:
+        known = ", ".join(sorted(scenario.strategies))
+        raise KeyError(f"unknown strategy {strategy!r}; the scenario defines: {known}")
+    out = []
+    for name in scenario.strategies[strategy]:
+        spec = scenario.measures[name]
+        out.append(IMPLEMENTATIONS[spec.type](name, spec, scenario))
+    return out

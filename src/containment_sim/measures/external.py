@@ -1,0 +1,230 @@
+"""外防输入 — keep infection out: road closures, suspended lines, checkpoints, returnee quarantine.
+
+- ``road_closure`` (封路): named roads, or every road of a region (entry roads included), are
+  closed for a time window; a ``leakage`` share of trips still gets through.
+- ``line_suspension`` (停运班线客运): passenger lines of the given modes (coach, rail, bus)
+  stop; each road loses the share of its trips that travel by those modes.
+- ``checkpoint`` (值守卡点): staff on a road screen up to ``capacity`` people a day; a
+  symptomatic traveller with fever (``fever_fraction``) is detected with probability
+  ``sensitivity * diligence`` and isolated; returnees screened on arrival are registered with
+  probability ``diligence``. People beyond the day's capacity pass unchecked.
+- ``returnee_quarantine`` (返乡人员居家隔离): registered returnees (by a checkpoint, or by
+  their community with probability ``coverage``) stay home for ``days`` days with a compliance
+  level that household-level monitoring (三包一) can raise over time.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import Field, NonNegativeFloat, PositiveFloat, model_validator
+
+from containment_sim.measures.base import Context, Crossing, Measure, register
+from containment_sim.scenario import Fraction, MeasureSpec, Schedule
+from containment_sim.world import Isolation, State
+
+__all__ = [
+    "Checkpoint",
+    "CheckpointSpec",
+    "LineSuspension",
+    "LineSuspensionSpec",
+    "ReturneeQuarantine",
+    "ReturneeQuarantineSpec",
+    "RoadClosure",
+    "RoadClosureSpec",
+]
+
+FEVER_FRACTION = 0.438
+"""Share of symptomatic COVID-19 patients with fever at presentation: 43.8 % on admission
+(Guan WJ et al., NEJM 2020; 1,099 patients)."""
+
+
+def _roads_of(ctx: Context, roads: list[str], regions: list[str]) -> np.ndarray:
+    """Indices of the named roads plus every road touching the named regions."""
+    net = ctx.network
+    chosen = {net.index(name) for name in roads}
+    ends = net.road_ends(ctx.scenario)
+    for region in regions:
+        chosen.update(net.roads_of_region(ctx.scenario.region_names.index(region), ends).tolist())
+    return np.array(sorted(chosen), dtype=np.int64)
+
+
+class RoadClosureSpec(MeasureSpec):
+    """Parameters of a road closure (封路)."""
+
+    type: Literal["road_closure"] = "road_closure"
+    roads: list[str] = Field(default_factory=list)
+    regions: list[str] = Field(default_factory=list)
+    leakage: Fraction = 0.0
+
+    @model_validator(mode="after")
+    def _something_closed(self) -> RoadClosureSpec:
+        if not self.roads and not self.regions:
+            raise ValueError("name the roads or regions to close (roads: [...] or regions: [...])")
+        return self
+
+
+@register(RoadClosureSpec)
+class RoadClosure(Measure):
+    """Closed roads (封路): only ``leakage`` of the trips that would use them get through."""
+
+    spec: RoadClosureSpec
+
+    def setup(self, ctx: Context) -> None:
+        self.roads = _roads_of(ctx, self.spec.roads, self.spec.regions)
+
+    def road_pass(self, ctx: Context, t: float, road_pass: np.ndarray) -> None:
+        road_pass[self.roads] *= self.spec.leakage
+
+
+class LineSuspensionSpec(MeasureSpec):
+    """Parameters of a suspension of passenger lines (停运班线客运)."""
+
+    type: Literal["line_suspension"] = "line_suspension"
+    modes: list[str] = Field(min_length=1)
+    roads: list[str] = Field(default_factory=list)
+    regions: list[str] = Field(default_factory=list)
+
+
+@register(LineSuspensionSpec)
+class LineSuspension(Measure):
+    """Suspended lines: roads lose their trips by the suspended modes (all roads if none named)."""
+
+    spec: LineSuspensionSpec
+
+    def setup(self, ctx: Context) -> None:
+        net = ctx.network
+        if self.spec.roads or self.spec.regions:
+            self.roads = _roads_of(ctx, self.spec.roads, self.spec.regions)
+        else:
+            self.roads = np.arange(net.n_roads)
+        unknown = [m for m in self.spec.modes if m not in net.modes]
+        if unknown:
+            raise ValueError(
+                f"measure {self.name!r}: no road has mode(s) {unknown}; modes: {sorted(net.modes)}"
+            )
+        self.share = sum(net.modes[m][self.roads] for m in self.spec.modes)
+
+    def road_pass(self, ctx: Context, t: float, road_pass: np.ndarray) -> None:
+        road_pass[self.roads] *= np.clip(1.0 - self.share, 0.0, 1.0)
+
+
+class CheckpointSpec(MeasureSpec):
+    """Parameters of a checkpoint (值守卡点) on a road or entry road."""
+
+    type: Literal["checkpoint"] = "checkpoint"
+    road: str
+    capacity: NonNegativeFloat
+    sensitivity: Fraction
+    fever_fraction: Fraction = FEVER_FRACTION
+    diligence: Schedule = 1.0
+
+
+@register(CheckpointSpec)
+class Checkpoint(Measure):
+    """A staffed checkpoint (值守卡点) screening everyone whose route uses its road.
+
+    ``capacity`` is checks per day at full scale (scaled with the population). Screening
+    order within a day is random; people beyond the capacity pass unchecked.
+    """
+
+    spec: CheckpointSpec
+
+    def setup(self, ctx: Context) -> None:
+        self.road = ctx.network.index(self.spec.road)
+        self.rng = ctx.rng(f"checkpoint:{self.name}")
+        self.capacity = self.spec.capacity * ctx.scenario.population.scale
+        self.left = 0
+        self.counts = dict.fromkeys(
+            ("travellers", "screened", "detected", "registered", "unchecked"), 0
+        )
+
+    def start_day(self, ctx: Context, day: int) -> None:
+        whole = int(self.capacity)
+        self.left = whole + int(self.rng.random() < self.capacity - whole)
+        self.counts = dict.fromkeys(self.counts, 0)
+
+    def cross(self, ctx: Context, t: float, crossing: Crossing) -> None:
+        here = np.flatnonzero(crossing.on_road(self.road) & ~crossing.stopped)
+        if here.size == 0:
+            return
+        here = self.rng.permutation(here)
+        n = min(here.size, self.left)
+        screened, self.left = here[:n], self.left - n
+        diligence = self.level(self.spec.diligence, t)
+        agents = crossing.agents[screened]
+        sick = ctx.world.state[agents] == State.SYMPTOMATIC
+        p = self.spec.fever_fraction * self.spec.sensitivity * diligence
+        detected = sick & (self.rng.random(n) < p)
+        if detected.any():
+            ctx.keep_apart(np.sort(agents[detected]), Isolation.ISOLATED, t)
+            crossing.stopped[screened[detected]] = True
+        registered = 0
+        if crossing.kind == "arrival":
+            reg = self.rng.random(n) < diligence
+            crossing.registered[screened[reg]] = True
+            registered = int(reg.sum())
+        c = self.counts
+        c["travellers"] += here.size
+        c["screened"] += n
+        c["unchecked"] += here.size - n
+        c["detected"] += int(detected.sum())
+        c["registered"] += registered
+
+    def end_day(self, ctx: Context, day: int) -> None:
+        ctx.record("checkpoints", checkpoint=self.name, road=self.spec.road, **self.counts)
+
+
+class ReturneeQuarantineSpec(MeasureSpec):
+    """Parameters of home quarantine for returnees from the epicentre."""
+
+    type: Literal["returnee_quarantine"] = "returnee_quarantine"
+    days: PositiveFloat = 14.0
+    compliance: Schedule = 1.0
+    coverage: Fraction = 0.0
+    lookback: bool = True
+
+
+@register(ReturneeQuarantineSpec)
+class ReturneeQuarantine(Measure):
+    """Home quarantine of registered returnees (居家隔离), with a compliance schedule.
+
+    When the measure starts, returnees who arrived within the last ``days`` days are
+    registered by their community with probability ``coverage`` and quarantined for the rest
+    of their ``days`` (``lookback``). Afterwards each arriving returnee registered by a
+    checkpoint, or by the community with probability ``coverage``, is quarantined on arrival.
+    Each day the compliance of everyone this measure quarantined follows the schedule.
+    """
+
+    spec: ReturneeQuarantineSpec
+
+    def setup(self, ctx: Context) -> None:
+        self.rng = ctx.rng(f"returnee_quarantine:{self.name}")
+        self.members = np.empty(0, dtype=np.int64)
+        self.looked_back = not self.spec.lookback
+
+    def start_day(self, ctx: Context, day: int) -> None:
+        t = max(float(day), self.start)
+        if not self.looked_back:
+            self.looked_back = True
+            agents, arrival = ctx.arrived_returnees(t - self.spec.days, t)
+            take = self.rng.random(agents.size) < self.spec.coverage
+            order = np.argsort(agents[take])
+            self._quarantine(ctx, agents[take][order], t, arrival[take][order] + self.spec.days)
+        world = ctx.world
+        self.members = self.members[world.isolation[self.members] == Isolation.HOME]
+        world.compliance[self.members] = self.level(self.spec.compliance, t)
+
+    def after_arrival(self, ctx: Context, t: float, crossing: Crossing) -> None:
+        take = crossing.registered | (self.rng.random(crossing.agents.size) < self.spec.coverage)
+        take &= ~crossing.stopped
+        if take.any():
+            self._quarantine(ctx, np.sort(crossing.agents[take]), t, t + self.spec.days)
+
+    def _quarantine(
+        self, ctx: Context, agents: np.ndarray, t: float, until: float | np.ndarray
+    ) -> None:
+        level = self.level(self.spec.compliance, t)
+        newly = ctx.keep_apart(agents, Isolation.HOME, t, until=until, compliance=level)
+        self.members = np.concatenate([self.members, newly])

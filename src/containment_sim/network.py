@@ -1,0 +1,183 @@
+"""The road network: regions are nodes, roads are edges, entry roads cross the city boundary.
+
+Daily trips between regions (origin-destination demands) follow the shortest path by road
+length; each directed demand is a *route* that uses a set of roads. Entry roads (进城道路) link
+the epicentre to a region: returnees arrive on them and residents leave the city on them.
+Measures act on roads by setting, each day, the probability that a trip gets through each
+road (closures, suspended passenger lines); a trip whose route crosses several roads must get
+through all of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from containment_sim.population import Population
+from containment_sim.scenario import Scenario
+
+__all__ = ["RoadNetwork"]
+
+
+@dataclass(frozen=True)
+class RoadNetwork:
+    """Roads, entry roads and the routes of daily trips (scaled to the simulated population).
+
+    Attributes:
+        names: Road names: internal roads first, then entry roads.
+        region_of_entry: For each entry road, the region it enters.
+        modes: For each mode of public transport, its share of each road's trips.
+        route_origin: Origin region of each route (directed trip demand).
+        route_destination: Destination region of each route.
+        route_daily: Expected trips per day on each route (already scaled).
+        route_roads: ``(n_routes, n_roads)`` whether each route uses each road.
+        outbound_daily: Residents leaving the city per day on each entry road (scaled).
+    """
+
+    names: tuple[str, ...]
+    region_of_entry: np.ndarray
+    modes: dict[str, np.ndarray]
+    route_origin: np.ndarray
+    route_destination: np.ndarray
+    route_daily: np.ndarray
+    route_roads: np.ndarray
+    outbound_daily: np.ndarray
+
+    @property
+    def n_roads(self) -> int:
+        """Number of roads, entry roads included."""
+        return len(self.names)
+
+    @property
+    def first_entry(self) -> int:
+        """Index of the first entry road (entry road k is road ``first_entry + k``)."""
+        return self.n_roads - self.region_of_entry.size
+
+    def index(self, name: str) -> int:
+        """Index of the road called ``name``."""
+        try:
+            return self.names.index(name)
+        except ValueError:
+            raise KeyError(f"unknown road {name!r}; roads: {', '.join(self.names)}") from None
+
+    def roads_of_region(self, region: int, ends: np.ndarray) -> np.ndarray:
+        """Indices of every road touching ``region`` (``ends`` from :meth:`road_ends`)."""
+        return np.flatnonzero((ends == region).any(axis=1))
+
+    @classmethod
+    def build(cls, scenario: Scenario) -> RoadNetwork:
+        """The network of a scenario; raises ``ValueError`` if a trip has no road to follow."""
+        mob = scenario.mobility
+        index = {name: i for i, name in enumerate(scenario.region_names)}
+        names = tuple([r.name for r in mob.roads] + [e.name for e in mob.entry_roads])
+        n_roads = len(names)
+        all_modes = sorted({m for r in [*mob.roads, *mob.entry_roads] for m in r.modes})
+        modes = {
+            m: np.array([r.modes.get(m, 0.0) for r in [*mob.roads, *mob.entry_roads]])
+            for m in all_modes
+        }
+        demands: list[tuple[int, int, float, list[int]]] = []
+        for k, road in enumerate(mob.roads):
+            a, b = (index[x] for x in road.between)
+            if road.daily > 0:
+                demands += [(a, b, road.daily, [k]), (b, a, road.daily, [k])]
+        paths = _shortest_paths(scenario, index)
+        for trip in mob.trips:
+            a, b = index[trip.origin], index[trip.destination]
+            route = paths(a, b)
+            demands.append((a, b, trip.daily, route))
+            if trip.both_ways:
+                demands.append((b, a, trip.daily, route))
+        route_roads = np.zeros((len(demands), n_roads), dtype=bool)
+        for f, (_, _, _, route) in enumerate(demands):
+            route_roads[f, route] = True
+        scale = scenario.population.scale
+        return cls(
+            names=names,
+            region_of_entry=np.array([index[e.region] for e in mob.entry_roads], dtype=np.int64),
+            modes=modes,
+            route_origin=np.array([d[0] for d in demands], dtype=np.int64),
+            route_destination=np.array([d[1] for d in demands], dtype=np.int64),
+            route_daily=np.array([d[2] for d in demands], dtype=float) * scale,
+            route_roads=route_roads,
+            outbound_daily=np.array([e.outbound_daily for e in mob.entry_roads], dtype=float)
+            * scale,
+        )
+
+    def road_ends(self, scenario: Scenario) -> np.ndarray:
+        """``(n_roads, 2)`` regions at the two ends of each road (-1 outside the city)."""
+        index = {name: i for i, name in enumerate(scenario.region_names)}
+        ends = [(index[r.between[0]], index[r.between[1]]) for r in scenario.mobility.roads]
+        ends += [(-1, int(r)) for r in self.region_of_entry]
+        return np.array(ends, dtype=np.int64).reshape(-1, 2)
+
+    def draw_trips(
+        self,
+        rng: np.random.Generator,
+        population: Population,
+        can_travel: np.ndarray,
+        road_pass: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Draw today's travellers and the route of each.
+
+        Each route's count is Poisson with the route's mean; travellers are residents of the
+        origin drawn at random. Those who cannot travel (away, dead, kept apart), those drawn
+        twice, and those stopped by a road on the route (``road_pass``: the probability of
+        getting through each road) stay home.
+
+        Returns:
+            Traveller indices and their routes.
+        """
+        if self.route_daily.size == 0:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        sizes = population.region_sizes()
+        starts = np.concatenate([[0], np.cumsum(sizes)])
+        counts = rng.poisson(self.route_daily)
+        route = np.repeat(np.arange(self.route_daily.size), counts)
+        lo, hi = starts[self.route_origin[route]], starts[self.route_origin[route] + 1]
+        who = lo + (rng.random(route.size) * (hi - lo)).astype(np.int64)
+        who, first = np.unique(who, return_index=True)
+        route = route[first]
+        gets_through = rng.random(who.size) < self.route_pass(road_pass)[route]
+        keep = can_travel[who] & gets_through
+        return who[keep], route[keep]
+
+    def route_pass(self, road_pass: np.ndarray) -> np.ndarray:
+        """Probability that a trip on each route gets through every road it uses."""
+        return np.prod(np.where(self.route_roads, road_pass[None, :], 1.0), axis=1)
+
+
+def _shortest_paths(scenario: Scenario, index: dict[str, int]):
+    """A function giving the roads (indices) on the shortest path between two regions."""
+    roads = scenario.mobility.roads
+    n = len(index)
+    if not roads:
+        return lambda a, b: []
+    best: dict[tuple[int, int], tuple[float, int]] = {}
+    for k, road in enumerate(roads):
+        a, b = sorted(index[x] for x in road.between)
+        if (a, b) not in best or road.length_km < best[(a, b)][0]:
+            best[(a, b)] = (road.length_km, k)
+    rows, cols, data = [], [], []
+    for (a, b), (length, _) in best.items():
+        rows += [a, b]
+        cols += [b, a]
+        data += [length, length]
+    graph = csr_matrix((data, (rows, cols)), shape=(n, n))
+    _, predecessors = dijkstra(graph, directed=False, return_predecessors=True)
+
+    def path(a: int, b: int) -> list[int]:
+        out, node = [], b
+        while node != a:
+            prev = int(predecessors[a, node])
+            if prev < 0:
+                names = scenario.region_names
+                raise ValueError(f"mobility.trips: no road connects {names[a]} and {names[b]}")
+            out.append(best[tuple(sorted((prev, node)))][1])
+            node = prev
+        return out[::-1]
+
+    return path
