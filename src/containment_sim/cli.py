@@ -66,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Run a scenario once; write summary.json, time series and a chart.",
     )
     p.add_argument("scenario", nargs="?", default=None, help=scen_help)
+    p.add_argument("--strategy", help="strategy to run, as named in the scenario (default: none)")
     p.add_argument("--seed", type=int, help="random seed (overrides the scenario's)")
     p.add_argument("--days", type=int, help="number of days to simulate")
     p.add_argument("--scale", type=float, help="fraction of the population to simulate, in (0, 1]")
@@ -96,12 +97,24 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _apply_overrides(scenario: Scenario, args: argparse.Namespace) -> Scenario:
-    changes = {"seed": args.seed, "days": args.days, "population.scale": args.scale, "dt": args.dt}
+    changes = {
+        "seed": args.seed,
+        "days": args.days,
+        "population.scale": args.scale,
+        "dt": args.dt,
+        "strategy": args.strategy,
+    }
     try:
         return with_overrides(scenario, changes)
     except ValidationError as exc:
         problems = problems_from(exc, None, "command line")
-        options = {"population.scale": "--scale", "seed": "--seed", "days": "--days", "dt": "--dt"}
+        options = {
+            "population.scale": "--scale",
+            "seed": "--seed",
+            "days": "--days",
+            "dt": "--dt",
+            "strategy": "--strategy",
+        }
         raise ScenarioError(
             [replace(p, field=options.get(p.field, p.field)) for p in problems]
         ) from None
@@ -109,7 +122,9 @@ def _apply_overrides(scenario: Scenario, args: argparse.Namespace) -> Scenario:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     scenario = _apply_overrides(load_scenario(args.scenario), args)
-    out = args.out or Path("results") / scenario.name
+    out = args.out or Path("results") / (
+        scenario.name if scenario.strategy == "none" else f"{scenario.name}-{scenario.strategy}"
+    )
     started = time.perf_counter()
     result = _run_with_progress(scenario, quiet=args.quiet)
     elapsed = time.perf_counter() - started
@@ -138,12 +153,15 @@ def _summary_table(result: Result, elapsed: float) -> str:
     s = result.summary
     rows: list[tuple[str, Any]] = [
         ("scenario", f"{s['scenario_name']} (seed {s['seed']}, scale {s['scale']}, dt {s['dt']})"),
+        ("strategy", s["strategy"]),
         ("period", f"{s['start_date']} + {s['days']} days"),
         ("population", f"{s['population']:,}"),
         ("infections", f"{s['total_infections']:,} ({s['attack_rate']:.1%} of the population)"),
         ("  imported", f"{s['imported_infections']:,} (of {s['returnees']:,} returnees)"),
         ("  local", f"{s['local_infections']:,}"),
+        ("  exported", f"{s['exported_infections']:,} (infectious residents who left the city)"),
         ("deaths", f"{s['deaths']:,}"),
+        *_measure_rows(result),
         (
             "peak",
             f"{s['peak_infected']:,} infected ({s['peak_prevalence']:.2%}) on day "
@@ -159,6 +177,31 @@ def _summary_table(result: Result, elapsed: float) -> str:
     ]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def _measure_rows(result: Result) -> list[tuple[str, str]]:
+    """Summary lines about measures, only for those the strategy used."""
+    s, ts, rows = result.summary, result.timeseries, []
+    if "checkpoints" in result.tables:
+        rows.append(
+            (
+                "checkpoints",
+                f"{s['checkpoint_screened']:,} screened, "
+                f"{s['checkpoint_detections']:,} detected, {s['checkpoint_registered']:,} "
+                f"registered, {s['checkpoint_unchecked']:,} passed unchecked",
+            )
+        )
+    if s["returnees_blocked"]:
+        rows.append(("returnees turned away", f"{s['returnees_blocked']:,}"))
+    if ts["new_quarantined"].sum():
+        rows.append(
+            (
+                "home quarantine",
+                f"{ts['new_quarantined'].sum():,} people, at most "
+                f"{ts['n_home_quarantine'].max():,} at once",
+            )
+        )
+    return rows
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:

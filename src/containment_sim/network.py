@@ -10,6 +10,7 @@ through all of them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +36,9 @@ class RoadNetwork:
         route_daily: Expected trips per day on each route (already scaled).
         route_roads: ``(n_routes, n_roads)`` whether each route uses each road.
         outbound_daily: Residents leaving the city per day on each entry road (scaled).
+        entry_route_roads: ``(n_entry * n_regions, n_roads)`` the roads between the
+            epicentre and a home region: route ``k * n_regions + r`` is entry road ``k`` then
+            the shortest path from the region it enters to region ``r``.
     """
 
     names: tuple[str, ...]
@@ -45,6 +49,7 @@ class RoadNetwork:
     route_daily: np.ndarray
     route_roads: np.ndarray
     outbound_daily: np.ndarray
+    entry_route_roads: np.ndarray
 
     @property
     def n_roads(self) -> int:
@@ -72,29 +77,23 @@ class RoadNetwork:
         """The network of a scenario; raises ``ValueError`` if a trip has no road to follow."""
         mob = scenario.mobility
         index = {name: i for i, name in enumerate(scenario.region_names)}
-        names = tuple([r.name for r in mob.roads] + [e.name for e in mob.entry_roads])
-        n_roads = len(names)
-        all_modes = sorted({m for r in [*mob.roads, *mob.entry_roads] for m in r.modes})
-        modes = {
-            m: np.array([r.modes.get(m, 0.0) for r in [*mob.roads, *mob.entry_roads]])
-            for m in all_modes
-        }
-        demands: list[tuple[int, int, float, list[int]]] = []
-        for k, road in enumerate(mob.roads):
-            a, b = (index[x] for x in road.between)
-            if road.daily > 0:
-                demands += [(a, b, road.daily, [k]), (b, a, road.daily, [k])]
+        every_road = [*mob.roads, *mob.entry_roads]
+        names = tuple(r.name for r in every_road)
+        all_modes = sorted({m for r in every_road for m in r.modes})
+        modes = {m: np.array([r.modes.get(m, 0.0) for r in every_road]) for m in all_modes}
         paths = _shortest_paths(scenario, index)
-        for trip in mob.trips:
-            a, b = index[trip.origin], index[trip.destination]
-            route = paths(a, b)
-            demands.append((a, b, trip.daily, route))
-            if trip.both_ways:
-                demands.append((b, a, trip.daily, route))
-        route_roads = np.zeros((len(demands), n_roads), dtype=bool)
+        demands = _demands(scenario, index, paths)
+        route_roads = np.zeros((len(demands), len(names)), dtype=bool)
         for f, (_, _, _, route) in enumerate(demands):
             route_roads[f, route] = True
+        n_regions = len(index)
+        entry_routes = np.zeros((len(mob.entry_roads) * n_regions, len(names)), dtype=bool)
+        for k, entry in enumerate(mob.entry_roads):
+            for r in range(n_regions):
+                roads = [len(mob.roads) + k, *paths(index[entry.region], r)]
+                entry_routes[k * n_regions + r, roads] = True
         scale = scenario.population.scale
+        outbound = np.array([e.outbound_daily for e in mob.entry_roads], dtype=float)
         return cls(
             names=names,
             region_of_entry=np.array([index[e.region] for e in mob.entry_roads], dtype=np.int64),
@@ -103,8 +102,8 @@ class RoadNetwork:
             route_destination=np.array([d[1] for d in demands], dtype=np.int64),
             route_daily=np.array([d[2] for d in demands], dtype=float) * scale,
             route_roads=route_roads,
-            outbound_daily=np.array([e.outbound_daily for e in mob.entry_roads], dtype=float)
-            * scale,
+            outbound_daily=outbound * scale,
+            entry_route_roads=entry_routes,
         )
 
     def road_ends(self, scenario: Scenario) -> np.ndarray:
@@ -145,17 +144,36 @@ class RoadNetwork:
         keep = can_travel[who] & gets_through
         return who[keep], route[keep]
 
-    def route_pass(self, road_pass: np.ndarray) -> np.ndarray:
-        """Probability that a trip on each route gets through every road it uses."""
-        return np.prod(np.where(self.route_roads, road_pass[None, :], 1.0), axis=1)
+    def route_pass(self, road_pass: np.ndarray, routes: np.ndarray | None = None) -> np.ndarray:
+        """Probability of getting through every road of each route (default: the trip routes)."""
+        routes = self.route_roads if routes is None else routes
+        return np.prod(np.where(routes, road_pass[None, :], 1.0), axis=1)
 
 
-def _shortest_paths(scenario: Scenario, index: dict[str, int]):
+def _demands(
+    scenario: Scenario, index: dict[str, int], paths: Callable[[int, int], list[int]]
+) -> list[tuple[int, int, float, list[int]]]:
+    """Directed daily demands (origin, destination, trips, roads used)."""
+    demands: list[tuple[int, int, float, list[int]]] = []
+    for k, road in enumerate(scenario.mobility.roads):
+        a, b = (index[x] for x in road.between)
+        if road.daily > 0:
+            demands += [(a, b, road.daily, [k]), (b, a, road.daily, [k])]
+    for trip in scenario.mobility.trips:
+        a, b = index[trip.origin], index[trip.destination]
+        route = paths(a, b)
+        demands.append((a, b, trip.daily, route))
+        if trip.both_ways:
+            demands.append((b, a, trip.daily, route))
+    return demands
+
+
+def _shortest_paths(scenario: Scenario, index: dict[str, int]) -> Callable[[int, int], list[int]]:
     """A function giving the roads (indices) on the shortest path between two regions."""
     roads = scenario.mobility.roads
     n = len(index)
     if not roads:
-        return lambda a, b: []
+        return lambda a, b: []  # no road network: trips go directly
     best: dict[tuple[int, int], tuple[float, int]] = {}
     for k, road in enumerate(roads):
         a, b = sorted(index[x] for x in road.between)
@@ -167,15 +185,15 @@ def _shortest_paths(scenario: Scenario, index: dict[str, int]):
         cols += [b, a]
         data += [length, length]
     graph = csr_matrix((data, (rows, cols)), shape=(n, n))
-    _, predecessors = dijkstra(graph, directed=False, return_predecessors=True)
+    _distance, predecessors = dijkstra(graph, directed=False, return_predecessors=True)
 
     def path(a: int, b: int) -> list[int]:
+        if not np.isfinite(_distance[a, b]):
+            names = scenario.region_names
+            raise ValueError(f"mobility: no road connects {names[a]} and {names[b]}")
         out, node = [], b
         while node != a:
             prev = int(predecessors[a, node])
-            if prev < 0:
-                names = scenario.region_names
-                raise ValueError(f"mobility.trips: no road connects {names[a]} and {names[b]}")
             out.append(best[tuple(sorted((prev, node)))][1])
             node = prev
         return out[::-1]

@@ -384,6 +384,7 @@ class Scenario(StrictModel):
             _require_region(where, regions, f"importation.returnees.destination.{where}")
         if weights is not None and sum(weights.values()) <= 0:
             _fail("importation.returnees.destination", "weights must not all be zero")
+        self._measure_references(regions, set(names))
         self.strategies.setdefault("none", [])
         for strategy, names in self.strategies.items():
             for k, name in enumerate(names):
@@ -396,6 +397,18 @@ class Scenario(StrictModel):
             known = ", ".join(sorted(self.strategies))
             _fail("strategy", f"unknown strategy {self.strategy!r}; defined: {known}")
         return self
+
+    def _measure_references(self, regions: set[str], roads: set[str]) -> None:
+        """Check the roads and regions that measures name (fields road, roads, regions)."""
+        for name, spec in self.measures.items():
+            road = getattr(spec, "road", None)
+            if isinstance(road, str) and road not in roads:
+                _fail(f"measures.{name}.road", _unknown("road", road, roads))
+            for k, road in enumerate(getattr(spec, "roads", None) or []):
+                if road not in roads:
+                    _fail(f"measures.{name}.roads.{k}", _unknown("road", road, roads))
+            for k, region in enumerate(getattr(spec, "regions", None) or []):
+                _require_region(region, regions, f"measures.{name}.regions.{k}")
 
     def day_of(self, when: TimePoint) -> float:
         """Convert a time point to days since ``start_date`` at 00:00."""
@@ -429,9 +442,15 @@ def _fail(path: str, message: str) -> None:
     raise PydanticCustomError("cross_reference", "{message}", {"message": message, "path": path})
 
 
+def _unknown(what: str, name: str, allowed: set[str]) -> str:
+    return (
+        f"unknown {what} {name!r}; allowed: {', '.join(sorted(allowed)) or f'no {what}s defined'}"
+    )
+
+
 def _require_region(name: str, regions: set[str], path: str) -> None:
     if name not in regions:
-        _fail(path, f"unknown region {name!r}; allowed: {', '.join(sorted(regions))}")
+        _fail(path, _unknown("region", name, regions))
 
 
 def with_overrides(scenario: Scenario, changes: dict[str, Any]) -> Scenario:

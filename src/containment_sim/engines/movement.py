@@ -37,9 +37,7 @@ class Movement:
         self.rng_import = engine.rng("importation")
         self.rng_departure = engine.rng("departure")
         n = self.network.n_roads
-        self.entry_routes = np.zeros((max(self.network.region_of_entry.size, 1), n), dtype=bool)
-        for k in range(self.network.region_of_entry.size):
-            self.entry_routes[k, self.network.first_entry + k] = True
+        self.n_regions = engine.population.n_regions
         self.road_pass = np.ones(n)
         self.flows = np.zeros((3, n), dtype=np.int64)  # trips, arrivals, departures today
         engine.world.present[self.returnees.agent] = False
@@ -74,9 +72,7 @@ class Movement:
         crossing = self._screen(Crossing("trip", who, route, self.network.route_roads), t)
         ok = ~crossing.stopped
         who, route = who[ok], route[ok]
-        self.flows[0] = (
-            np.bincount(route, minlength=self.network.route_daily.size) @ self.network.route_roads
-        )
+        self.flows[0] = self._road_counts(route, self.network.route_roads)
         self._departures(t, free)
         return who, self.network.route_destination[route]
 
@@ -85,23 +81,21 @@ class Movement:
         net, engine = self.network, self.engine
         if net.outbound_daily.size == 0:
             return
-        pop = engine.population
+        pop, rng = engine.population, self.rng_departure
         sizes = pop.region_sizes()
         starts = np.concatenate([[0], np.cumsum(sizes)])
-        gate = self.road_pass[net.first_entry :]
-        counts = self.rng_departure.poisson(net.outbound_daily * gate)
-        entry = np.repeat(np.arange(counts.size), counts)
+        entry = np.repeat(np.arange(net.outbound_daily.size), rng.poisson(net.outbound_daily))
         region = net.region_of_entry[entry]
-        who = starts[region] + (self.rng_departure.random(entry.size) * sizes[region]).astype(
-            np.int64
-        )
+        who = starts[region] + (rng.random(entry.size) * sizes[region]).astype(np.int64)
         who, first = np.unique(who, return_index=True)
-        entry = entry[first]
-        keep = free[who]
-        who, entry = who[keep], entry[keep]
-        crossing = self._screen(Crossing("departure", who, entry, self.entry_routes), t)
-        who, entry = who[~crossing.stopped], entry[~crossing.stopped]
-        self.flows[2, net.first_entry :] += np.bincount(entry, minlength=counts.size)
+        route = entry[first] * self.n_regions + pop.region[who]
+        passing = net.route_pass(self.road_pass, net.entry_route_roads)[route]
+        keep = free[who] & (rng.random(who.size) < passing)
+        crossing = self._screen(
+            Crossing("departure", who[keep], route[keep], net.entry_route_roads), t
+        )
+        who, route = crossing.agents[~crossing.stopped], crossing.route[~crossing.stopped]
+        self.flows[2] += self._road_counts(route, net.entry_route_roads)
         state = engine.world.state[who]
         infectious = (state >= State.PRESYMPTOMATIC) & (state <= State.SYMPTOMATIC)
         engine.recorder.count(engine.day, "new_exported", pop.region[who[infectious]])
@@ -112,37 +106,42 @@ class Movement:
         Returns:
             The returnees who entered the city.
         """
-        engine, plan = self.engine, self.returnees
+        engine, plan, net = self.engine, self.returnees, self.network
         pos = plan.arriving(t0, t1)
         if pos.size == 0:
             return pos
-        agents, when, entry = plan.agent[pos], plan.arrival[pos], plan.entry[pos]
+        agents, when = plan.agent[pos], plan.arrival[pos]
         pop, world, rec = engine.population, engine.world, engine.recorder
-        if self.network.region_of_entry.size:
+        routes = net.entry_route_roads
+        if net.region_of_entry.size:
+            route = plan.entry[pos] * self.n_regions + pop.region[agents]
             through = (
-                self.rng_import.random(agents.size)
-                < self.road_pass[self.network.first_entry + entry]
+                self.rng_import.random(agents.size) < net.route_pass(self.road_pass, routes)[route]
             )
             rec.count(engine.day, "new_returnees_blocked", pop.region[agents[~through]])
-            agents, when, entry = agents[through], when[through], entry[through]
+            agents, when, route = agents[through], when[through], route[through]
+        else:  # no entry roads: everyone arrives on one route that uses no road
+            routes = np.zeros((1, net.n_roads), dtype=bool)
+            route = np.zeros(agents.size, dtype=np.int64)
         world.present[agents] = True
         engine.join_mixing(agents)
         rec.count(engine.day, "new_returnees", pop.region[agents])
         infected = self.rng_import.random(agents.size) < prevalence_curve(engine.scenario, when)
         if infected.any():
             idx = agents[infected]
-            engine.progression.infect_imported(
-                world, idx, when[infected], prevalence_growth(engine.scenario, when[infected])
-            )
+            growth = prevalence_growth(engine.scenario, when[infected])
+            engine.progression.infect_imported(world, idx, when[infected], growth)
             rec.infections(engine.day, pop.region[idx], world.source[idx])
-        crossing = self._screen(Crossing("arrival", agents, entry, self.entry_routes), t0)
-        if self.network.region_of_entry.size:
-            self.flows[1, self.network.first_entry :] += np.bincount(
-                entry, minlength=self.network.region_of_entry.size
-            )
+        crossing = self._screen(Crossing("arrival", agents, route, routes), t0)
+        self.flows[1] += self._road_counts(route, routes)
         for m in engine.active_measures(t0):
             m.after_arrival(engine, t0, crossing)
         return agents
+
+    @staticmethod
+    def _road_counts(route: np.ndarray, routes: np.ndarray) -> np.ndarray:
+        """People on each road, from the routes they took."""
+        return np.bincount(route, minlength=routes.shape[0]) @ routes
 
     def _screen(self, crossing: Crossing, t: float) -> Crossing:
         for m in self.engine.active_measures(t):

@@ -35,6 +35,9 @@ __all__ = [
     "RoadClosureSpec",
 ]
 
+COUNTS = ("travellers", "screened", "screened_symptomatic", "detected", "registered", "unchecked")
+"""Daily counts of a checkpoint, the columns of the ``checkpoints`` table."""
+
 FEVER_FRACTION = 0.438
 """Share of symptomatic COVID-19 patients with fever at presentation: 43.8 % on admission
 (Guan WJ et al., NEJM 2020; 1,099 patients)."""
@@ -136,9 +139,7 @@ class Checkpoint(Measure):
         self.rng = ctx.rng(f"checkpoint:{self.name}")
         self.capacity = self.spec.capacity * ctx.scenario.population.scale
         self.left = 0
-        self.counts = dict.fromkeys(
-            ("travellers", "screened", "detected", "registered", "unchecked"), 0
-        )
+        self.counts = dict.fromkeys(COUNTS, 0)
 
     def start_day(self, ctx: Context, day: int) -> None:
         whole = int(self.capacity)
@@ -169,6 +170,7 @@ class Checkpoint(Measure):
         c["travellers"] += here.size
         c["screened"] += n
         c["unchecked"] += here.size - n
+        c["screened_symptomatic"] += int(sick.sum())
         c["detected"] += int(detected.sum())
         c["registered"] += registered
 
