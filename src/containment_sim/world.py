@@ -164,10 +164,11 @@ class World:
         return newly
 
     def release(self, t: float) -> np.ndarray:
-        """End home quarantines due by ``t`` and isolation of the recovered and dead."""
+        """End home quarantines due by ``t``, isolation of the recovered, and both for the dead."""
         ended_home = (self.isolation == Isolation.HOME) & (self.isolation_until <= t)
-        done = (self.isolation == Isolation.ISOLATED) & (self.state >= State.RECOVERED)
-        released = np.flatnonzero(ended_home | done)
+        recovered = (self.isolation == Isolation.ISOLATED) & (self.state == State.RECOVERED)
+        dead = (self.isolation != Isolation.NONE) & (self.state == State.DEAD)
+        released = np.flatnonzero(ended_home | recovered | dead)
         self.isolation[released] = Isolation.NONE
         self.isolation_until[released] = np.inf
         self.n_kept_apart -= released.size
