@@ -5,7 +5,7 @@ For each scale the CLI (``containment-sim run SCENARIO --scale S --no-plot --qui
 wall time, the median peak resident set size, the wall time per million agent-days, and the
 ratio of the medians to the full-scale targets (30 s wall, 3 GB peak RSS). A second table splits
 one in-process run per scale (in a fresh interpreter) into import, scenario loading, engine
-construction (population, returnee plan) and simulation (``VectorizedEngine.run``).
+construction (population, movement plans) and simulation (``VectorizedEngine.run``).
 
 Usage::
 
@@ -196,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
         parts_rows,
     )  # fmt: skip
     print("\nbuild = VectorizedEngine(scenario); run = .run() incl. result tables;")
-    print("CLI rest = CLI median wall - total (interpreter start-up, writing results).")
+    print("CLI rest = CLI median wall - this separate run's total (start-up, writing results;")
+    print("differences of separate runs, so within run-to-run noise at large scales).")
     return 0
 
 

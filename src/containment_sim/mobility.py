@@ -129,7 +129,7 @@ def _pick_residents(
 ) -> np.ndarray:
     """Choose ``n`` distinct residents, spread over regions by the destination weights."""
     weights = scenario.importation.returnees.destination
-    sizes = population.region_sizes()
+    sizes = population.region_sizes()  # residents, in region order
     if weights is None:
         share = sizes / sizes.sum()
     else:

@@ -132,8 +132,7 @@ class RoadNetwork:
         """
         if self.route_daily.size == 0:
             return np.empty(0, np.int64), np.empty(0, np.int64)
-        sizes = population.region_sizes()
-        starts = np.concatenate([[0], np.cumsum(sizes)])
+        starts = population.region_start
         counts = rng.poisson(self.route_daily)
         route = np.repeat(np.arange(self.route_daily.size), counts)
         lo, hi = starts[self.route_origin[route]], starts[self.route_origin[route] + 1]

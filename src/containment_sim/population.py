@@ -8,6 +8,7 @@ indices. Generation is vectorized and deterministic for a seed (stream ``"popula
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -59,9 +60,18 @@ class Population:
         """Number of households in the whole city."""
         return int(self.household_community.size)
 
+    @cached_property
+    def region_start(self) -> np.ndarray:
+        """First agent index of each region, and the population size at the end.
+
+        Region ``r``'s residents are agents ``region_start[r]`` to ``region_start[r + 1] - 1``.
+        """
+        sizes = np.bincount(self.region, minlength=self.n_regions)
+        return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+
     def region_sizes(self) -> np.ndarray:
         """Number of agents living in each region."""
-        return np.bincount(self.region, minlength=self.n_regions)
+        return np.diff(self.region_start)
 
 
 def generate_population(scenario: Scenario) -> Population:

@@ -82,8 +82,7 @@ class Movement:
         if net.outbound_daily.size == 0:
             return
         pop, rng = engine.population, self.rng_departure
-        sizes = pop.region_sizes()
-        starts = np.concatenate([[0], np.cumsum(sizes)])
+        starts, sizes = pop.region_start, pop.region_sizes()
         entry = np.repeat(np.arange(net.outbound_daily.size), rng.poisson(net.outbound_daily))
         region = net.region_of_entry[entry]
         who = starts[region] + (rng.random(entry.size) * sizes[region]).astype(np.int64)
@@ -131,6 +130,7 @@ class Movement:
             idx = agents[infected]
             growth = prevalence_growth(engine.scenario, when[infected])
             engine.progression.infect_imported(world, idx, when[infected], growth)
+            engine.imported(idx)
             rec.infections(engine.day, pop.region[idx], world.source[idx])
         crossing = self._screen(Crossing("arrival", agents, route, routes), t0)
         self.flows[1] += self._road_counts(route, routes)

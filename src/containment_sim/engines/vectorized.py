@@ -40,7 +40,7 @@ from containment_sim.results import Recorder, Result, summarize
 from containment_sim.rng import stream
 from containment_sim.scenario import Scenario
 from containment_sim.transmission import Layer, transmit
-from containment_sim.world import NO_INFECTOR, Isolation, Source, State, World
+from containment_sim.world import NO_INFECTOR, Flag, Isolation, Source, State, World
 
 __all__ = ["ProgressHook", "VectorizedEngine"]
 
@@ -77,7 +77,11 @@ class VectorizedEngine:
         mixing = world.present & (world.state != State.DEAD)
         self.household_size = np.bincount(pop.household[mixing], minlength=pop.n_households)
         self.community_size = np.bincount(pop.community[mixing], minlength=pop.n_communities)
-        self.region_size = np.bincount(world.location[mixing], minlength=pop.n_regions)
+        self.home_size = np.bincount(pop.region[mixing], minlength=pop.n_regions)
+        self.region_size = self.home_size.copy()
+        # kept up to date as agents move, instead of rescanning every agent each day
+        self.stocks = world.counts_by_region()
+        self.away = np.bincount(pop.region[~world.present], minlength=pop.n_regions)
 
     # --- the context measures act through (measures.base.Context) -----------------------
     def rng(self, name: str) -> np.random.Generator:
@@ -148,31 +152,64 @@ class VectorizedEngine:
         world.location[:] = pop.region
         world.location[who] = dest
         self.recorder.count(day, "n_travellers", pop.region[who])
-        mixing = world.present & (world.state != State.DEAD)
-        self.region_size = np.bincount(world.location[mixing], minlength=pop.n_regions)
+        n = pop.n_regions
+        self.region_size = (
+            self.home_size
+            - np.bincount(pop.region[who], minlength=n)
+            + np.bincount(dest, minlength=n)
+        )
 
     def _step(self, t: float) -> None:
         dt = self.scenario.dt
-        self.movement.arrivals(t, t + dt)
+        arrived = self.movement.arrivals(t, t + dt)
+        if arrived.size:
+            self.away -= np.bincount(self.population.region[arrived], minlength=self.away.size)
         self._progress(t + dt / 2)
         for m in self.active_measures(t):
             m.before_transmission(self, t)
         self._transmit(t)
         if self.check:
-            self.world.check_invariants()
-            assert self.household_size.min() >= 0 and self.region_size.min() >= 0
+            self._check()
+
+    def _check(self) -> None:
+        """Verify the world's invariants and every incrementally kept count (tests only)."""
+        world, pop = self.world, self.population
+        world.check_invariants()
+        assert np.array_equal(self.stocks, world.counts_by_region()), "stock book"
+        assert np.array_equal(
+            self.away, np.bincount(pop.region[~world.present], minlength=self.away.size)
+        )
+        mixing = world.present & (world.state != State.DEAD)
+        assert np.array_equal(
+            self.home_size, np.bincount(pop.region[mixing], minlength=pop.n_regions)
+        )
+        assert np.array_equal(
+            self.region_size, np.bincount(world.location[mixing], minlength=pop.n_regions)
+        )
+        assert np.array_equal(
+            self.household_size, np.bincount(pop.household[mixing], minlength=pop.n_households)
+        )
+
+    def _move(self, agents: np.ndarray, old: int | np.ndarray, new: int | np.ndarray) -> None:
+        """Record in the stock book that ``agents`` left state(s) ``old`` for ``new``."""
+        if agents.size == 0:
+            return
+        n_states, size = len(State), self.stocks.size
+        key = self.population.region[agents].astype(np.int64) * n_states
+        flat = self.stocks.reshape(-1)
+        flat -= np.bincount(key + old, minlength=size)
+        flat += np.bincount(key + new, minlength=size)
 
     def _end_day(self, day: int) -> None:
         world, pop, rec = self.world, self.population, self.recorder
-        rec.stocks[day] = world.counts_by_region()
-        n = pop.n_regions
-        rec.other[day, :, 0] = np.bincount(pop.region[~world.present], minlength=n)
-        rec.other[day, :, 1] = np.bincount(
-            pop.region[world.isolation == Isolation.HOME], minlength=n
-        )
-        rec.other[day, :, 2] = np.bincount(
-            pop.region[world.isolation == Isolation.ISOLATED], minlength=n
-        )
+        rec.stocks[day] = self.stocks
+        rec.other[day, :, 0] = self.away
+        if world.n_kept_apart:
+            n = pop.n_regions
+            home = world.isolation == Isolation.HOME
+            rec.other[day, :, 1] = np.bincount(pop.region[home], minlength=n)
+            isolated = world.isolation == Isolation.ISOLATED
+            rec.other[day, :, 2] = np.bincount(pop.region[isolated], minlength=n)
         for m in self.active_measures(day + 0.5):
             m.end_day(self, day)
         if self.network.n_roads:
@@ -191,6 +228,7 @@ class VectorizedEngine:
             rng.choice(pool, size=min(imp.initial_infections, pool.size), replace=False)
         )
         self.progression.infect(self.world, chosen, 0.0, Source.SEED, NO_INFECTOR)
+        self._move(chosen, State.SUSCEPTIBLE, State.EXPOSED)
         self.recorder.infections(0, self.population.region[chosen], Source.SEED)
 
     def _resize(self, agents: np.ndarray, sign: int) -> None:
@@ -201,11 +239,13 @@ class VectorizedEngine:
             pop.community[agents], minlength=pop.n_communities
         )
         self.region_size += sign * np.bincount(world.location[agents], minlength=pop.n_regions)
+        self.home_size += sign * np.bincount(pop.region[agents], minlength=pop.n_regions)
 
     def _progress(self, t: float) -> None:
         entered = self.progression.advance(self.world, t)
         region, rec, day = self.population.region, self.recorder, self.day
         empty = np.empty(0, dtype=np.int64)
+        self._book_transitions(entered)
         rec.count(day, "new_symptomatic", region[entered.get(State.SYMPTOMATIC, empty)])
         rec.count(day, "new_recoveries", region[entered.get(State.RECOVERED, empty)])
         dead = entered.get(State.DEAD, empty)
@@ -214,6 +254,22 @@ class VectorizedEngine:
             self._resize(dead, -1)
         if self.world.n_kept_apart:
             self.world.release(t)
+
+    def _book_transitions(self, entered: dict[State, np.ndarray]) -> None:
+        """Update the stock book from the states agents entered (each from its one predecessor)."""
+        empty = np.empty(0, dtype=np.int64)
+        self._move(entered.get(State.PRESYMPTOMATIC, empty), State.EXPOSED, State.PRESYMPTOMATIC)
+        self._move(entered.get(State.ASYMPTOMATIC, empty), State.PRESYMPTOMATIC, State.ASYMPTOMATIC)
+        self._move(entered.get(State.SYMPTOMATIC, empty), State.PRESYMPTOMATIC, State.SYMPTOMATIC)
+        recovered = entered.get(State.RECOVERED, empty)
+        was_sick = (self.world.flags[recovered] & Flag.SYMPTOMATIC).astype(bool)
+        previous = np.where(was_sick, State.SYMPTOMATIC, State.ASYMPTOMATIC)
+        self._move(recovered, previous, State.RECOVERED)
+        self._move(entered.get(State.DEAD, empty), State.SYMPTOMATIC, State.DEAD)
+
+    def imported(self, agents: np.ndarray) -> None:
+        """Book returnees who arrived infected (from S to the state they arrived in)."""
+        self._move(agents, State.SUSCEPTIBLE, self.world.state[agents])
 
     def _layers(self) -> list[Layer]:
         beta, pop, world = self.scenario.transmission.beta, self.population, self.world
@@ -248,6 +304,7 @@ class VectorizedEngine:
         if new.infectee.size == 0:
             return
         self.progression.infect(world, new.infectee, t + dt / 2, new.source, new.infector)
+        self._move(new.infectee, State.SUSCEPTIBLE, State.EXPOSED)
         self.recorder.infections(self.day, self.population.region[new.infectee], new.source)
 
     def _infection_log(self) -> pd.DataFrame:
