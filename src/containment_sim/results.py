@@ -29,6 +29,7 @@ __all__ = ["FLOW_COLUMNS", "Recorder", "Result", "summarize"]
 FLOW_COLUMNS: tuple[str, ...] = (
     "new_infections", "new_infections_local", "new_infections_imported", "new_infections_seeded",
     "new_infections_household", "new_infections_community", "new_infections_region",
+    "new_infections_facility", "new_infections_delivery",
     "new_symptomatic", "new_recoveries", "new_deaths", "new_returnees", "new_returnees_blocked",
     "new_exported", "new_isolated", "new_quarantined", "n_travellers",
 )  # fmt: skip
@@ -43,8 +44,10 @@ _SOURCE_COLUMN = {
     Source.REGION: "new_infections_region",
     Source.IMPORTED: "new_infections_imported",
     Source.SEED: "new_infections_seeded",
+    Source.FACILITY: "new_infections_facility",
+    Source.DELIVERY: "new_infections_delivery",
 }
-_LOCAL = (Source.HOUSEHOLD, Source.COMMUNITY, Source.REGION)
+_LOCAL = (Source.HOUSEHOLD, Source.COMMUNITY, Source.REGION, Source.FACILITY, Source.DELIVERY)
 
 
 class Recorder:

@@ -37,13 +37,19 @@ STATE_COLUMNS: tuple[str, ...] = (
 
 
 class Source(IntEnum):
-    """Where an infection was acquired: a mixing layer, importation or initial seeding."""
+    """Where an infection was acquired: a mixing layer, importation or initial seeding.
+
+    ``FACILITY`` is contact inside a quarantine site; ``DELIVERY`` is contact with a purchasing
+    agent (代购员) serving a closed community.
+    """
 
     HOUSEHOLD = 0
     COMMUNITY = 1
     REGION = 2
     IMPORTED = 3
     SEED = 4
+    FACILITY = 5
+    DELIVERY = 6
 
 
 class Flag:
@@ -55,11 +61,16 @@ class Flag:
 
 
 class Isolation(IntEnum):
-    """Where an agent is kept apart: not at all, in home quarantine, or isolated in hospital."""
+    """Where an agent is kept apart, from least to most strict.
+
+    Not at all; in home quarantine (居家隔离); in a centralised quarantine site (集中隔离点);
+    isolated as a confirmed case (in a designated hospital, 定点医院).
+    """
 
     NONE = 0
     HOME = 1
-    ISOLATED = 2
+    SITE = 2
+    ISOLATED = 3
 
 
 NO_INFECTOR = -1
@@ -118,16 +129,17 @@ class World:
     def contact_factor(self, household: bool) -> np.ndarray | None:
         """Per-agent multiplier of contacts in a layer, or ``None`` if nobody is kept apart.
 
-        Hospital isolation removes every contact. Home quarantine keeps household contacts
-        and keeps ``1 - compliance`` of the others.
+        Isolation and quarantine sites remove every household, community and region contact
+        (sites have their own facility layer). Home quarantine keeps household contacts and
+        keeps ``1 - compliance`` of the others.
         """
         if self.n_kept_apart == 0:
             return None
         factor = np.ones(self.state.size, dtype=np.float32)
-        home = self.isolation == Isolation.HOME
         if not household:
+            home = self.isolation == Isolation.HOME
             factor[home] = 1.0 - self.compliance[home]
-        factor[self.isolation == Isolation.ISOLATED] = 0.0
+        factor[self.isolation >= Isolation.SITE] = 0.0
         return factor
 
     def keep_apart(
@@ -137,38 +149,41 @@ class World:
         until: float | np.ndarray,
         compliance: float = 1.0,
     ) -> np.ndarray:
-        """Put living agents ``idx`` in home quarantine or hospital isolation.
+        """Keep living agents ``idx`` apart with ``status`` until ``until``.
 
-        Hospital isolation is never downgraded to home quarantine; the dead are never kept
-        apart. For those already in home quarantine, a later end replaces an earlier one.
+        Nobody is moved to a less strict status (a confirmed case stays isolated), and the dead
+        are never kept apart. For those already under the same status, a later end replaces an
+        earlier one. Isolation (``ISOLATED``) lasts until recovery or death.
 
         Returns:
-            The agents whose status changed (newly quarantined or newly isolated).
+            The agents whose status changed.
         """
         until = np.broadcast_to(np.asarray(until, dtype=float), idx.shape)
-        alive = self.state[idx] != State.DEAD
-        idx, until = idx[alive], until[alive]
+        keep = (self.state[idx] != State.DEAD) & (self.isolation[idx] <= status)
+        idx, until = idx[keep], until[keep]
+        if status == Isolation.ISOLATED:
+            until = np.full(idx.size, np.inf)
+        same = self.isolation[idx] == status
+        self.isolation_until[idx] = np.where(
+            same, np.maximum(self.isolation_until[idx], until), until
+        )
         if status == Isolation.HOME:
-            keep = self.isolation[idx] != Isolation.ISOLATED
-            idx, until = idx[keep], until[keep]
-            already = self.isolation[idx] == Isolation.HOME
-            self.isolation_until[idx] = np.where(
-                already, np.maximum(self.isolation_until[idx], until), until
-            )
             self.compliance[idx] = compliance
-        else:
-            self.isolation_until[idx] = np.inf
-        newly = idx[self.isolation[idx] != status]
+        newly = idx[~same]
         self.isolation[idx] = status
         self.n_kept_apart = int(np.count_nonzero(self.isolation))
         return newly
 
     def release(self, t: float) -> np.ndarray:
-        """End home quarantines due by ``t``, isolation of the recovered, and both for the dead."""
-        ended_home = (self.isolation == Isolation.HOME) & (self.isolation_until <= t)
+        """End quarantines due by ``t``, isolation of the recovered, and all of it for the dead.
+
+        Returns:
+            The agents released.
+        """
+        ended = self.isolation_until <= t  # inf for the isolated and for those not kept apart
         recovered = (self.isolation == Isolation.ISOLATED) & (self.state == State.RECOVERED)
         dead = (self.isolation != Isolation.NONE) & (self.state == State.DEAD)
-        released = np.flatnonzero(ended_home | recovered | dead)
+        released = np.flatnonzero(ended | recovered | dead)
         self.isolation[released] = Isolation.NONE
         self.isolation_until[released] = np.inf
         self.n_kept_apart -= released.size

@@ -45,8 +45,8 @@ class Movement:
     def can_travel(self) -> np.ndarray:
         """Mask of agents free to travel today.
 
-        Free are those in the city, alive and not isolated; people in home quarantine break it
-        with probability ``1 - compliance``.
+        Free are those in the city, alive, not isolated and not in a quarantine site; people in
+        home quarantine break it with probability ``1 - compliance``.
         """
         world = self.engine.world
         free = world.present & (world.state != State.DEAD)
@@ -54,7 +54,7 @@ class Movement:
             home = world.isolation == Isolation.HOME
             breaks = self.rng_travel.random(int(home.sum())) >= world.compliance[home]
             free[np.flatnonzero(home)[~breaks]] = False
-            free[world.isolation == Isolation.ISOLATED] = False
+            free[world.isolation >= Isolation.SITE] = False
         return free
 
     def start_day(self, day: int) -> tuple[np.ndarray, np.ndarray]:

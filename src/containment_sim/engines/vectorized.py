@@ -26,14 +26,14 @@ the group sizes ``n_g`` as well as from the sums. Agents kept apart stay in ``n_
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from containment_sim.disease import Progression
 from containment_sim.engines.movement import Movement
-from containment_sim.measures import Measure, build_measures
+from containment_sim.measures import ContactFactors, Measure, build_measures
 from containment_sim.network import RoadNetwork
 from containment_sim.population import Population, generate_population
 from containment_sim.results import Recorder, Result, summarize
@@ -43,6 +43,8 @@ from containment_sim.transmission import Layer, transmit
 from containment_sim.world import NO_INFECTOR, Flag, Isolation, Source, State, World
 
 __all__ = ["ProgressHook", "VectorizedEngine"]
+
+_S = TypeVar("_S")
 
 ProgressHook = Callable[[int], None]
 """Called with the number of days just completed."""
@@ -61,6 +63,7 @@ class VectorizedEngine:
         self.check = check
         self.day = 0
         self._streams: dict[str, np.random.Generator] = {}
+        self._services: dict[Callable[..., Any], Any] = {}
         self.population: Population = generate_population(scenario)
         self.world = World(self.population)
         self.network = RoadNetwork.build(scenario)
@@ -90,6 +93,12 @@ class VectorizedEngine:
             self._streams[name] = stream(self.scenario.seed, name)
         return self._streams[name]
 
+    def service(self, factory: Callable[[VectorizedEngine], _S]) -> _S:
+        """The run's single instance of a shared service, created on first use."""
+        if factory not in self._services:
+            self._services[factory] = factory(self)
+        return self._services[factory]
+
     def keep_apart(
         self,
         idx: np.ndarray,
@@ -100,8 +109,9 @@ class VectorizedEngine:
     ) -> np.ndarray:
         """Quarantine at home or isolate in hospital; returns and counts the newly kept apart."""
         newly = self.world.keep_apart(idx, status, until, compliance)
-        column = "new_isolated" if status == Isolation.ISOLATED else "new_quarantined"
-        self.recorder.count(self.day, column, self.population.region[newly])
+        column = {Isolation.ISOLATED: "new_isolated", Isolation.HOME: "new_quarantined"}.get(status)
+        if column is not None:
+            self.recorder.count(self.day, column, self.population.region[newly])
         return newly
 
     def record(self, table: str, **row: Any) -> None:
@@ -254,6 +264,8 @@ class VectorizedEngine:
             self._resize(dead, -1)
         if self.world.n_kept_apart:
             self.world.release(t)
+        for m in self.active_measures(t):
+            m.after_progression(self, t, entered)
 
     def _book_transitions(self, entered: dict[State, np.ndarray]) -> None:
         """Update the stock book from the states agents entered (each from its one predecessor)."""
@@ -271,23 +283,36 @@ class VectorizedEngine:
         """Book returnees who arrived infected (from S to the state they arrived in)."""
         self._move(agents, State.SUSCEPTIBLE, self.world.state[agents])
 
-    def _layers(self) -> list[Layer]:
+    def _layers(self, t: float) -> list[Layer]:
         beta, pop, world = self.scenario.transmission.beta, self.population, self.world
-        household_factor = world.contact_factor(household=True)
-        other_factor = world.contact_factor(household=False)
-        return [
+        factors = ContactFactors(
+            pop.size, world.contact_factor(household=True), world.contact_factor(household=False)
+        )
+        active = self.active_measures(t)
+        for m in active:
+            m.contact_factors(self, t, factors)
+        layers = [
             Layer(
                 Source.HOUSEHOLD,
                 beta.household,
                 pop.household,
                 self.household_size,
-                household_factor,
+                factors.get("household"),
             ),
             Layer(
-                Source.COMMUNITY, beta.community, pop.community, self.community_size, other_factor
+                Source.COMMUNITY,
+                beta.community,
+                pop.community,
+                self.community_size,
+                factors.get("community"),
             ),
-            Layer(Source.REGION, beta.region, world.location, self.region_size, other_factor),
+            Layer(
+                Source.REGION, beta.region, world.location, self.region_size, factors.get("region")
+            ),
         ]
+        for m in active:
+            layers.extend(m.extra_layers(self, t))
+        return layers
 
     def _transmit(self, t: float) -> None:
         world = self.world
@@ -299,7 +324,7 @@ class VectorizedEngine:
         weight = self.infectiousness[state[infectious]]
         dt = self.scenario.dt
         new = transmit(
-            self.rng("transmission"), self._layers(), susceptible, infectious, weight, dt
+            self.rng("transmission"), self._layers(t), susceptible, infectious, weight, dt
         )
         if new.infectee.size == 0:
             return

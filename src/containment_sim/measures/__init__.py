@@ -9,6 +9,7 @@ Importing this package registers the built-in measure types:
 from containment_sim.measures import external
 from containment_sim.measures.base import (
     IMPLEMENTATIONS,
+    ContactFactors,
     Context,
     Crossing,
     Measure,
@@ -19,6 +20,7 @@ from containment_sim.measures.base import (
 
 __all__ = [
     "IMPLEMENTATIONS",
+    "ContactFactors",
     "Context",
     "Crossing",
     "Measure",

@@ -30,10 +30,12 @@ import numpy as np
 from containment_sim.network import RoadNetwork
 from containment_sim.population import Population
 from containment_sim.scenario import MeasureSpec, Scenario, Schedule, register_measure_type
-from containment_sim.world import Isolation, World
+from containment_sim.transmission import Layer
+from containment_sim.world import Isolation, State, World
 
 __all__ = [
     "IMPLEMENTATIONS",
+    "ContactFactors",
     "Context",
     "Crossing",
     "Measure",
@@ -41,6 +43,9 @@ __all__ = [
     "register",
     "schedule_value",
 ]
+
+
+_S = TypeVar("_S")
 
 
 def schedule_value(scenario: Scenario, schedule: Schedule, t: float) -> float:
@@ -66,6 +71,10 @@ class Context(Protocol):
         """The random stream of a decision, e.g. ``"checkpoint:G107"``."""
         ...
 
+    def service(self, factory: Callable[[Context], _S]) -> _S:
+        """The run's single instance of a shared service (created by ``factory(ctx)``)."""
+        ...
+
     def keep_apart(
         self,
         idx: np.ndarray,
@@ -84,6 +93,36 @@ class Context(Protocol):
     def arrived_returnees(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
         """Returnees who entered the city in ``[t0, t1)`` and their arrival times."""
         ...
+
+
+class ContactFactors:
+    """Per-agent contact multipliers of one step, by layer.
+
+    Layers are ``household``, ``community`` and ``region``; an array is allocated only when
+    something changes it. The engine starts from the isolation and quarantine statuses; measures multiply further
+    (e.g. closed communities) through :meth:`scale`.
+    """
+
+    LAYERS = ("household", "community", "region")
+
+    def __init__(self, n: int, household: np.ndarray | None, other: np.ndarray | None):
+        self.n = n
+        self._arrays: dict[str, np.ndarray | None] = {
+            "household": household,
+            "community": other,
+            "region": None if other is None else other.copy(),
+        }
+
+    def get(self, layer: str) -> np.ndarray | None:
+        """The multipliers of a layer, or ``None`` if they are all 1."""
+        return self._arrays[layer]
+
+    def scale(self, layer: str, agents: np.ndarray, factor: float | np.ndarray) -> None:
+        """Multiply the contacts of ``agents`` in ``layer`` by ``factor``."""
+        array = self._arrays[layer]
+        if array is None:
+            array = self._arrays[layer] = np.ones(self.n, dtype=np.float32)
+        array[agents] *= factor
 
 
 @dataclass
@@ -157,8 +196,18 @@ class Measure:
     def after_arrival(self, ctx: Context, t: float, crossing: Crossing) -> None:
         """Act on returnees who have just arrived (after every ``cross``)."""
 
+    def after_progression(self, ctx: Context, t: float, entered: dict[State, np.ndarray]) -> None:
+        """Called in every step after natural history, with the agents that entered each state."""
+
     def before_transmission(self, ctx: Context, t: float) -> None:
         """Called in every step just before transmission."""
+
+    def contact_factors(self, ctx: Context, t: float, factors: ContactFactors) -> None:
+        """Change this step's contact multipliers (e.g. households confined)."""
+
+    def extra_layers(self, ctx: Context, t: float) -> list[Layer]:
+        """Mixing layers this measure adds for this step (e.g. a quarantine site's facility)."""
+        return []
 
     def end_day(self, ctx: Context, day: int) -> None:
         """Called at the end of each day (record the day's outputs here)."""
