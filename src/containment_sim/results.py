@@ -32,11 +32,17 @@ FLOW_COLUMNS: tuple[str, ...] = (
     "new_infections_facility", "new_infections_delivery",
     "new_symptomatic", "new_recoveries", "new_deaths", "new_returnees", "new_returnees_blocked",
     "new_exported", "new_isolated", "new_quarantined", "n_travellers",
+    "new_tests", "new_confirmed", "new_contacts_traced",
 )  # fmt: skip
 """Daily flow columns, in order (``n_travellers``: trips made that day)."""
 
-OTHER_STOCKS: tuple[str, ...] = ("n_away", "n_home_quarantine", "n_isolated")
-"""End-of-day stocks besides the disease states: away in the epicentre, kept apart."""
+OTHER_STOCKS: tuple[str, ...] = (
+    "n_away", "n_home_quarantine", "n_site_quarantine", "n_isolated",
+    "n_suspected", "n_confirmed_active", "n_contacts_observed", "n_site_overflow",
+)  # fmt: skip
+"""End-of-day stocks besides the disease states: away in the epicentre; in home quarantine,
+at a quarantine site, isolated; suspected cases awaiting a result; confirmed cases still
+isolated; traced contacts under observation; contacts at home because the sites were full."""
 
 _SOURCE_COLUMN = {
     Source.HOUSEHOLD: "new_infections_household",
@@ -123,8 +129,26 @@ def _dates(scenario: Scenario, day: pd.Series) -> pd.Series:
     return (start + pd.to_timedelta(day, unit="D")).dt.strftime("%Y-%m-%d")
 
 
+def clearance_day(ts: pd.DataFrame) -> int | None:
+    """The clearance day (清零).
+
+    It is the first day from which active confirmed cases, suspected cases and contacts under
+    observation are all zero for the rest of the run; ``None`` if that never happens (or
+    nobody was ever confirmed).
+    """
+    if ts["new_confirmed"].sum() == 0:
+        return None
+    load = (ts["n_confirmed_active"] + ts["n_suspected"] + ts["n_contacts_observed"]).to_numpy()
+    busy = np.flatnonzero(load > 0)
+    last = int(busy[-1]) if busy.size else -1
+    return last + 1 if last + 1 < len(ts) else None
+
+
 def summarize(
-    scenario: Scenario, timeseries: pd.DataFrame, tables: dict[str, pd.DataFrame] | None = None
+    scenario: Scenario,
+    timeseries: pd.DataFrame,
+    tables: dict[str, pd.DataFrame] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Summary outcomes of a run from its city-wide time series and named tables.
 
@@ -139,10 +163,15 @@ def summarize(
     local = ts["new_infections_local"].to_numpy()
     last_local = int(np.flatnonzero(local)[-1]) if local.any() else None
     total = int(ts["new_infections"].sum())
-    checkpoints = (tables or {}).get("checkpoints")
+    tables = tables or {}
+    checkpoints = tables.get("checkpoints")
 
     def checked(column: str) -> int:
         return 0 if checkpoints is None else int(checkpoints[column].sum())
+
+    confirmed = int(ts["new_confirmed"].sum())
+    sites, hospitals = tables.get("sites"), tables.get("hospitals")
+    hospital_overflow = 0 if hospitals is None else int(hospitals["overflow"].sum())
 
     return {
         "scenario_name": scenario.name,
@@ -172,6 +201,20 @@ def summarize(
         "checkpoint_detections": checked("detected"),
         "checkpoint_unchecked": checked("unchecked"),
         "checkpoint_registered": checked("registered"),
+        "confirmed": confirmed,
+        "deaths_confirmed": int((extra or {}).get("deaths_confirmed", 0)),
+        "cfr_confirmed": (extra or {}).get("deaths_confirmed", 0) / confirmed
+        if confirmed
+        else None,
+        "contacts_traced": int(ts["new_contacts_traced"].sum()),
+        "quarantine_person_days": int(
+            ts["n_home_quarantine"].sum() + ts["n_site_quarantine"].sum()
+        ),
+        "overflow_person_days": int(ts["n_site_overflow"].sum()) + hospital_overflow,
+        "peak_site_occupancy": 0
+        if sites is None
+        else int(sites.groupby("day")["occupancy"].sum().max()),
+        "clearance_day": clearance_day(ts),
         "version": __version__,
     }
 

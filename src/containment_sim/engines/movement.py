@@ -66,6 +66,8 @@ class Movement:
             m.road_pass(engine, t, self.road_pass)
         self.flows[:] = 0
         free = self.can_travel()
+        for m in engine.active_measures(t):
+            m.restrict_travel(engine, t, free)
         who, route = self.network.draw_trips(
             self.rng_travel, engine.population, free, self.road_pass
         )

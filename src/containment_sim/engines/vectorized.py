@@ -34,6 +34,7 @@ import pandas as pd
 from containment_sim.disease import Progression
 from containment_sim.engines.movement import Movement
 from containment_sim.measures import ContactFactors, Measure, build_measures
+from containment_sim.measures.cases import CaseBook
 from containment_sim.network import RoadNetwork
 from containment_sim.population import Population, generate_population
 from containment_sim.results import Recorder, Result, summarize
@@ -114,6 +115,10 @@ class VectorizedEngine:
             self.recorder.count(self.day, column, self.population.region[newly])
         return newly
 
+    def count(self, column: str, agents: np.ndarray) -> None:
+        """Add today's events of ``agents`` (by home region) to a daily flow column."""
+        self.recorder.count(self.day, column, self.population.region[agents])
+
     def record(self, table: str, **row: Any) -> None:
         """Add a row for today to a named output table."""
         self.recorder.record(table, self.day, **row)
@@ -151,7 +156,7 @@ class VectorizedEngine:
                 progress(1)
         timeseries, by_region = self.recorder.frames(sc)
         tables = self.recorder.table_frames(sc)
-        summary = summarize(sc, timeseries, tables)
+        summary = summarize(sc, timeseries, tables, self._extra_summary())
         return Result(sc, timeseries, by_region, summary, tables, self._infection_log())
 
     def _start_day(self, day: int) -> None:
@@ -211,19 +216,35 @@ class VectorizedEngine:
         flat += np.bincount(key + new, minlength=size)
 
     def _end_day(self, day: int) -> None:
-        world, pop, rec = self.world, self.population, self.recorder
+        pop, rec = self.population, self.recorder
         rec.stocks[day] = self.stocks
         rec.other[day, :, 0] = self.away
-        if world.n_kept_apart:
-            n = pop.n_regions
-            home = world.isolation == Isolation.HOME
-            rec.other[day, :, 1] = np.bincount(pop.region[home], minlength=n)
-            isolated = world.isolation == Isolation.ISOLATED
-            rec.other[day, :, 2] = np.bincount(pop.region[isolated], minlength=n)
+        for k, mask in enumerate(self._kept_apart_masks(), start=1):
+            if mask is not None:
+                rec.other[day, :, k] = np.bincount(
+                    pop.region[np.flatnonzero(mask)], minlength=pop.n_regions
+                )
         for m in self.active_measures(day + 0.5):
             m.end_day(self, day)
         if self.network.n_roads:
             self.movement.record_roads(day)
+
+    def _kept_apart_masks(self) -> list[np.ndarray | None]:
+        """Masks behind the ``OTHER_STOCKS`` after ``n_away`` (``None``: nobody)."""
+        world = self.world
+        masks: list[np.ndarray | None] = [None] * 7
+        if world.n_kept_apart:
+            masks[0] = world.isolation == Isolation.HOME
+            masks[1] = world.isolation == Isolation.SITE
+            masks[2] = world.isolation == Isolation.ISOLATED
+        cases = self._services.get(CaseBook)
+        if cases is not None:
+            cases.end_observation()
+            masks[3] = cases.suspected
+            masks[4] = np.isfinite(cases.confirmed_time) & (world.isolation == Isolation.ISOLATED)
+            masks[5] = cases.contact_under_observation()
+            masks[6] = cases.site_overflow
+        return masks
 
     def _seed_infections(self) -> None:
         imp = self.scenario.importation
@@ -331,6 +352,13 @@ class VectorizedEngine:
         self.progression.infect(world, new.infectee, t + dt / 2, new.source, new.infector)
         self._move(new.infectee, State.SUSCEPTIBLE, State.EXPOSED)
         self.recorder.infections(self.day, self.population.region[new.infectee], new.source)
+
+    def _extra_summary(self) -> dict[str, Any]:
+        cases = self._services.get(CaseBook)
+        if cases is None:
+            return {}
+        dead = self.world.state == State.DEAD
+        return {"deaths_confirmed": int(np.count_nonzero(dead & np.isfinite(cases.confirmed_time)))}
 
     def _infection_log(self) -> pd.DataFrame:
         world = self.world

@@ -4,9 +4,13 @@ Importing this package registers the built-in measure types:
 
 - 外防输入 (keep infection out, :mod:`~containment_sim.measures.external`): ``road_closure``,
   ``line_suspension``, ``checkpoint``, ``returnee_quarantine``.
+- 内防扩散 (stop spread inside): ``care_seeking``, ``testing``, ``hospital``
+  (:mod:`~containment_sim.measures.care`); ``tracing``, ``quarantine_site``
+  (:mod:`~containment_sim.measures.tracing`); ``community_closure``
+  (:mod:`~containment_sim.measures.closure`).
 """
 
-from containment_sim.measures import external
+from containment_sim.measures import care, closure, external, tracing
 from containment_sim.measures.base import (
     IMPLEMENTATIONS,
     ContactFactors,
@@ -25,7 +29,10 @@ __all__ = [
     "Crossing",
     "Measure",
     "build_measures",
+    "care",
+    "closure",
     "external",
     "register",
     "schedule_value",
+    "tracing",
 ]

@@ -90,6 +90,10 @@ class Context(Protocol):
         """Add a row to a named per-day output table (``day`` is added)."""
         ...
 
+    def count(self, column: str, agents: np.ndarray) -> None:
+        """Add today's events of ``agents`` (by home region) to a daily flow column."""
+        ...
+
     def arrived_returnees(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
         """Returnees who entered the city in ``[t0, t1)`` and their arrival times."""
         ...
@@ -99,8 +103,8 @@ class ContactFactors:
     """Per-agent contact multipliers of one step, by layer.
 
     Layers are ``household``, ``community`` and ``region``; an array is allocated only when
-    something changes it. The engine starts from the isolation and quarantine statuses; measures multiply further
-    (e.g. closed communities) through :meth:`scale`.
+    something changes it. The engine starts from the isolation and quarantine statuses;
+    measures multiply further (e.g. closed communities) through :meth:`scale`.
     """
 
     LAYERS = ("household", "community", "region")
@@ -204,6 +208,9 @@ class Measure:
 
     def contact_factors(self, ctx: Context, t: float, factors: ContactFactors) -> None:
         """Change this step's contact multipliers (e.g. households confined)."""
+
+    def restrict_travel(self, ctx: Context, t: float, free: np.ndarray) -> None:
+        """Clear ``free`` (who may travel today) for people this measure keeps home."""
 
     def extra_layers(self, ctx: Context, t: float) -> list[Layer]:
         """Mixing layers this measure adds for this step (e.g. a quarantine site's facility)."""

@@ -1,0 +1,330 @@
+"""Stopping spread inside (内防扩散): contact tracing and centralised quarantine sites.
+
+- ``tracing`` (追踪密接): when a case is confirmed, a tracing team finds its close contacts:
+  household members, its infector, the people it infected and a sample of its community,
+  each found with a per-kind ``coverage``. Teams handle ``capacity`` index cases a day (the
+  rest wait in a backlog, first come first served) and need ``delay`` to reach the contacts.
+  A reached contact goes to a quarantine site while one in its region has room, otherwise
+  home; quarantine lasts ``quarantine_days`` from the last exposure (the index case's
+  isolation), with a test on entry and on exit; a contact who develops symptoms is tested at
+  once.
+- ``quarantine_site`` (集中隔离点): named sites with rooms and staff (capacity = min(rooms,
+  staff x residents_per_staff)); inside, people mix only in a small ``facility`` layer.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
+
+from containment_sim.disease import sample
+from containment_sim.measures.base import Context, Measure, register
+from containment_sim.measures.cases import CaseBook, ContactStatus, Priority
+from containment_sim.scenario import Distribution, Fraction, MeasureSpec, Schedule, StrictModel
+from containment_sim.transmission import Layer
+from containment_sim.world import Isolation, Source, State
+
+__all__ = [
+    "QuarantineSite",
+    "QuarantineSiteSpec",
+    "SiteRegistry",
+    "Tracing",
+    "TracingSpec",
+]
+
+QUARANTINE_DAYS = 14.0
+"""Medical observation of close contacts: 14 days from the last exposure (National Health
+Commission of China, Protocol for Prevention and Control of COVID-19, 2020)."""
+
+RESIDENTS_PER_STAFF = 5.0
+"""A quarantine hotel held ~200 people with 40 staff (the Xianning report): 5 per staff."""
+
+
+class Coverage(StrictModel):
+    """Probability that tracing finds each kind of close contact."""
+
+    household: Fraction = 1.0
+    infector: Fraction = 1.0
+    infectees: Fraction = 1.0
+    community: Fraction = 1.0
+
+
+class TracingSpec(MeasureSpec):
+    """Parameters of contact tracing (流调, 追踪密接)."""
+
+    type: Literal["tracing"] = "tracing"
+    coverage: Coverage = Field(default_factory=Coverage)
+    community_contacts: NonNegativeInt = 0
+    delay: Distribution
+    capacity: Schedule
+    quarantine_days: PositiveFloat = QUARANTINE_DAYS
+    home_compliance: Schedule
+    test_on_entry: bool = True
+    test_on_exit: bool = True
+
+
+class SiteRegistry:
+    """The quarantine sites of a run, shared by tracing and the site measures.
+
+    Attributes:
+        capacity: Places at each site (scaled with the population).
+        region: Region of each site.
+        names: Site names.
+        site_of: Site of each agent currently in one (-1 otherwise).
+    """
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.names: list[str] = []
+        self.region = np.empty(0, dtype=np.int64)
+        self.capacity = np.empty(0, dtype=np.int64)
+        self.site_of = np.full(ctx.population.size, -1, dtype=np.int32)
+        self.window = np.empty((0, 2))
+
+    def add(
+        self, names: list[str], regions: list[int], capacity: list[int], window: tuple[float, float]
+    ) -> np.ndarray:
+        """Register sites open during ``window`` = (start, end); returns their indices."""
+        first = len(self.names)
+        self.names += names
+        self.region = np.concatenate([self.region, regions]).astype(np.int64)
+        self.capacity = np.concatenate([self.capacity, capacity]).astype(np.int64)
+        self.window = np.concatenate([self.window, np.tile(window, (len(names), 1))])
+        return np.arange(first, len(self.names))
+
+    def is_open(self, t: float) -> np.ndarray:
+        """Mask of the sites taking people in at time ``t``."""
+        return (self.window[:, 0] <= t) & (t < self.window[:, 1])
+
+    def occupancy(self) -> np.ndarray:
+        """People at each site now (after releasing those who left)."""
+        world = self.ctx.world
+        inside = np.flatnonzero(self.site_of >= 0)
+        gone = inside[world.isolation[inside] != Isolation.SITE]
+        self.site_of[gone] = -1
+        return np.bincount(self.site_of[self.site_of >= 0], minlength=len(self.names))
+
+    def admit(self, agents: np.ndarray, t: float, until: np.ndarray) -> np.ndarray:
+        """Admit agents to open sites of their home region while there is room.
+
+        Returns:
+            Mask of the agents admitted.
+        """
+        admitted = np.zeros(agents.size, dtype=bool)
+        open_now = self.is_open(t)
+        if not open_now.any() or agents.size == 0:
+            return admitted
+        room = self.capacity - self.occupancy()
+        home = self.ctx.population.region[agents]
+        for site in np.flatnonzero(open_now & (room > 0)):
+            waiting = np.flatnonzero(~admitted & (home == self.region[site]))[: room[site]]
+            admitted[waiting] = True
+            self.site_of[agents[waiting]] = site
+        chosen = agents[admitted]
+        order = np.argsort(chosen)
+        self.ctx.keep_apart(chosen[order], Isolation.SITE, t, until=until[admitted][order])
+        return admitted
+
+
+@register(TracingSpec)
+class Tracing(Measure):
+    """Contact tracing teams working through confirmed cases (see the module docstring)."""
+
+    spec: TracingSpec
+
+    def setup(self, ctx: Context) -> None:
+        self.rng = ctx.rng(f"tracing:{self.name}")
+        self.cases = ctx.service(CaseBook)
+        self.sites = ctx.service(SiteRegistry)
+        self.cases.listeners.append(self._confirmed)
+        self.backlog = np.empty(0, dtype=np.int64)
+        self.backlog_time = np.empty(0)
+        self.pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.exit_tests: list[tuple[np.ndarray, np.ndarray]] = []
+        pop = ctx.population
+        self.household_start = np.searchsorted(pop.household, np.arange(pop.n_households + 1))
+        self.community_start = np.searchsorted(pop.community, np.arange(pop.n_communities + 1))
+        self.traced_today = 0
+        self.scale = ctx.scenario.population.scale
+
+    def _confirmed(self, ctx: Context, t: float, agents: np.ndarray) -> None:
+        if self.active(t):
+            self.backlog = np.concatenate([self.backlog, agents])
+            self.backlog_time = np.concatenate([self.backlog_time, np.full(agents.size, t)])
+
+    def start_day(self, ctx: Context, day: int) -> None:
+        self.traced_today = 0
+
+    def after_progression(self, ctx: Context, t: float, entered: dict[State, np.ndarray]) -> None:
+        onset = entered.get(State.SYMPTOMATIC)
+        if onset is not None and onset.size:
+            watched = onset[self.cases.contact[onset] != ContactStatus.NONE]
+            self.cases.request_tests(watched, Priority.SYMPTOMATIC, t)
+
+    def before_transmission(self, ctx: Context, t: float) -> None:
+        self.cases.end_observation()
+        self._work_backlog(ctx, t)
+        self._reach_contacts(ctx, t)
+        self._exit_tests(t)
+
+    def _work_backlog(self, ctx: Context, t: float) -> None:
+        capacity = self.level(self.spec.capacity, t) * self.scale * ctx.scenario.dt
+        whole = int(capacity) + int(self.rng.random() < capacity - int(capacity))
+        if self.backlog.size == 0 or whole == 0:
+            return
+        index, exposure = self.backlog[:whole], self.backlog_time[:whole]
+        self.backlog, self.backlog_time = self.backlog[whole:], self.backlog_time[whole:]
+        contacts, last_exposure = self._contacts_of(ctx, index, exposure)
+        reach = t + sample(self.spec.delay, self.rng, contacts.size)
+        self.pending.append((contacts, reach, last_exposure))
+
+    def _contacts_of(
+        self, ctx: Context, index: np.ndarray, exposure: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Close contacts found for index cases, with the time of their last exposure."""
+        cov, world, pop = self.spec.coverage, ctx.world, ctx.population
+        found: list[tuple[np.ndarray, np.ndarray]] = []
+
+        def keep(agents: np.ndarray, owner: np.ndarray, p: float) -> None:
+            hit = self.rng.random(agents.size) < p
+            found.append((agents[hit], exposure[owner[hit]]))
+
+        members, owner = _ranges(self.household_start, pop.household[index])
+        keep(members, owner, cov.household)
+        has_infector = world.infector[index] >= 0
+        keep(world.infector[index][has_infector], np.flatnonzero(has_infector), cov.infector)
+        infectees = np.flatnonzero(np.isin(world.infector, index))
+        owner = np.searchsorted(np.sort(index), world.infector[infectees])
+        keep(infectees, np.argsort(index)[owner], cov.infectees)
+        k = self.spec.community_contacts
+        if k:
+            lo = self.community_start[pop.community[index]]
+            size = self.community_start[pop.community[index] + 1] - lo
+            owner = np.repeat(np.arange(index.size), k)
+            picks = lo[owner] + (self.rng.random(owner.size) * size[owner]).astype(np.int64)
+            keep(picks, owner, cov.community)
+        agents = np.concatenate([a for a, _ in found])
+        last = np.concatenate([w for _, w in found])
+        not_index = ~np.isin(agents, index)
+        return agents[not_index], last[not_index]
+
+    def _reach_contacts(self, ctx: Context, t: float) -> None:
+        if not self.pending:
+            return
+        agents, reach, last = (np.concatenate(p) for p in zip(*self.pending, strict=True))
+        due = reach <= t
+        self.pending = [(agents[~due], reach[~due], last[~due])] if (~due).any() else []
+        agents, last = agents[due], last[due]
+        agents, first = np.unique(agents, return_index=True)
+        last = last[first]
+        world, cases = ctx.world, self.cases
+        ok = (world.state[agents] != State.DEAD) & ~np.isfinite(cases.confirmed_time[agents])
+        ok &= world.isolation[agents] < Isolation.SITE
+        agents, last = agents[ok], last[ok]
+        if agents.size == 0:
+            return
+        until = last + self.spec.quarantine_days
+        at_site = self.sites.admit(agents, t, until)
+        home = agents[~at_site]
+        ctx.keep_apart(
+            home,
+            Isolation.HOME,
+            t,
+            until=until[~at_site],
+            compliance=self.level(self.spec.home_compliance, t),
+        )
+        cases.contact[agents[at_site]] = ContactStatus.SITE
+        cases.contact[home] = ContactStatus.HOME
+        cases.site_overflow[home] = self.sites.is_open(t).any()
+        self.traced_today += agents.size
+        ctx.count("new_contacts_traced", agents)
+        if self.spec.test_on_entry:
+            cases.request_tests(agents, Priority.CONTACT, t)
+        if self.spec.test_on_exit:
+            self.exit_tests.append((agents, until))
+
+    def _exit_tests(self, t: float) -> None:
+        if not self.exit_tests:
+            return
+        agents, when = (np.concatenate(p) for p in zip(*self.exit_tests, strict=True))
+        due = when <= t
+        self.exit_tests = [(agents[~due], when[~due])] if (~due).any() else []
+        self.cases.request_tests(agents[due], Priority.CONTACT, t)
+
+    def end_day(self, ctx: Context, day: int) -> None:
+        ctx.record(
+            "tracing",
+            tracing=self.name,
+            backlog=int(self.backlog.size),
+            contacts_reached=self.traced_today,
+            contacts_pending=sum(p[0].size for p in self.pending),
+        )
+
+
+def _ranges(start: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All members of each group (contiguous agent ranges) and the position of their group."""
+    lo, hi = start[groups], start[groups + 1]
+    size = hi - lo
+    owner = np.repeat(np.arange(groups.size), size)
+    offset = np.arange(owner.size) - np.repeat(np.cumsum(size) - size, size)
+    return lo[owner] + offset, owner
+
+
+class Site(StrictModel):
+    """A quarantine site (隔离点), e.g. a hotel: its region, rooms and staff."""
+
+    name: str
+    region: str
+    rooms: PositiveInt
+    staff: NonNegativeInt
+    residents_per_staff: PositiveFloat = RESIDENTS_PER_STAFF
+
+
+class QuarantineSiteSpec(MeasureSpec):
+    """Parameters of centralised quarantine sites (集中隔离点)."""
+
+    type: Literal["quarantine_site"] = "quarantine_site"
+    sites: list[Site] = Field(min_length=1)
+    facility_beta: NonNegativeFloat = 0.0
+
+
+@register(QuarantineSiteSpec)
+class QuarantineSite(Measure):
+    """Sites open while the measure is active; residents mix only in the facility layer."""
+
+    spec: QuarantineSiteSpec
+
+    def setup(self, ctx: Context) -> None:
+        scale = ctx.scenario.population.scale
+        names = ctx.scenario.region_names
+        capacity = [
+            round(min(s.rooms, s.staff * s.residents_per_staff) * scale) for s in self.spec.sites
+        ]
+        self.registry = ctx.service(SiteRegistry)
+        regions = [names.index(s.region) for s in self.spec.sites]
+        names_ = [s.name for s in self.spec.sites]
+        self.index = self.registry.add(names_, regions, capacity, (self.start, self.end))
+
+    def extra_layers(self, ctx: Context, t: float) -> list[Layer]:
+        if self.spec.facility_beta == 0:
+            return []
+        reg = self.registry
+        inside = reg.site_of >= 0
+        group = np.where(inside, reg.site_of, len(reg.names)).astype(np.int64)
+        size = np.bincount(group[inside], minlength=len(reg.names) + 1)
+        return [
+            Layer(Source.FACILITY, self.spec.facility_beta, group, size, inside.astype(np.float32))
+        ]
+
+    def end_day(self, ctx: Context, day: int) -> None:
+        occupancy = self.registry.occupancy()
+        for k in self.index:
+            assert occupancy[k] <= self.registry.capacity[k], "quarantine site above capacity"
+            ctx.record(
+                "sites",
+                site=self.registry.names[k],
+                capacity=int(self.registry.capacity[k]),
+                occupancy=int(occupancy[k]),
+            )
