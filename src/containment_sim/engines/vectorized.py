@@ -190,6 +190,10 @@ class VectorizedEngine:
         """Verify the world's invariants and every incrementally kept count (tests only)."""
         world, pop = self.world, self.population
         world.check_invariants()
+        cases = self._services.get(CaseBook)
+        if cases is not None:
+            cases.end_observation()
+            cases.check()
         assert np.array_equal(self.stocks, world.counts_by_region()), "stock book"
         assert np.array_equal(
             self.away, np.bincount(pop.region[~world.present], minlength=self.away.size)

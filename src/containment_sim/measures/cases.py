@@ -144,6 +144,19 @@ class CaseBook:
         """Mask of traced contacts still quarantined (at a site or at home)."""
         return (self.contact == ContactStatus.SITE) | (self.contact == ContactStatus.HOME)
 
+    def check(self) -> None:
+        """Assert the book agrees with the world (for tests)."""
+        world = self.ctx.world
+        site = self.contact == ContactStatus.SITE
+        home = self.contact == ContactStatus.HOME
+        assert np.all(world.isolation[site] == Isolation.SITE), "contact at a site not at a site"
+        assert np.all(world.isolation[home] == Isolation.HOME), "contact at home not at home"
+        confirmed = np.isfinite(self.confirmed_time)
+        assert not np.any(self.suspected & confirmed), "suspected and confirmed"
+        assert np.all(
+            world.isolation[confirmed & (world.state <= State.SYMPTOMATIC)] == Isolation.ISOLATED
+        )
+
     def end_observation(self) -> None:
         """Forget contacts whose quarantine has ended (released, confirmed or dead)."""
         world = self.ctx.world

@@ -94,6 +94,15 @@ class CommunityClosure(Measure):
         self.closed_until[new] = np.minimum(
             t + self.spec.reactive_delay + self.spec.reactive_duration, self.end
         )
+        for c in new:
+            ctx.record(
+                "closure_events",
+                closure=self.name,
+                community=int(c),
+                first_confirmed=t,
+                closes=float(self.closed_from[c]),
+                reopens=float(self.closed_until[c]),
+            )
 
     def start_day(self, ctx: Context, day: int) -> None:
         t = day + 0.5

@@ -176,39 +176,42 @@ class Tracing(Measure):
             return
         index, exposure = self.backlog[:whole], self.backlog_time[:whole]
         self.backlog, self.backlog_time = self.backlog[whole:], self.backlog_time[whole:]
-        contacts, last_exposure = self._contacts_of(ctx, index, exposure)
+        contacts, last_exposure, found = self._contacts_of(ctx, index, exposure)
+        missed = contacts[~found]
+        missed = missed[self.cases.contact[missed] == ContactStatus.NONE]
+        self.cases.contact[missed] = ContactStatus.NOT_REACHED
+        contacts, last_exposure = contacts[found], last_exposure[found]
         reach = t + sample(self.spec.delay, self.rng, contacts.size)
         self.pending.append((contacts, reach, last_exposure))
 
     def _contacts_of(
         self, ctx: Context, index: np.ndarray, exposure: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Close contacts found for index cases, with the time of their last exposure."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Close contacts of index cases: who, when last exposed, and whether found."""
         cov, world, pop = self.spec.coverage, ctx.world, ctx.population
-        found: list[tuple[np.ndarray, np.ndarray]] = []
+        listed: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
-        def keep(agents: np.ndarray, owner: np.ndarray, p: float) -> None:
-            hit = self.rng.random(agents.size) < p
-            found.append((agents[hit], exposure[owner[hit]]))
+        def add(agents: np.ndarray, owner: np.ndarray, p: float) -> None:
+            listed.append((agents, exposure[owner], self.rng.random(agents.size) < p))
 
         members, owner = _ranges(self.household_start, pop.household[index])
-        keep(members, owner, cov.household)
+        add(members, owner, cov.household)
         has_infector = world.infector[index] >= 0
-        keep(world.infector[index][has_infector], np.flatnonzero(has_infector), cov.infector)
+        add(world.infector[index][has_infector], np.flatnonzero(has_infector), cov.infector)
         infectees = np.flatnonzero(np.isin(world.infector, index))
-        owner = np.searchsorted(np.sort(index), world.infector[infectees])
-        keep(infectees, np.argsort(index)[owner], cov.infectees)
+        order = np.argsort(index)
+        owner = order[np.searchsorted(index[order], world.infector[infectees])]
+        add(infectees, owner, cov.infectees)
         k = self.spec.community_contacts
         if k:
             lo = self.community_start[pop.community[index]]
             size = self.community_start[pop.community[index] + 1] - lo
             owner = np.repeat(np.arange(index.size), k)
             picks = lo[owner] + (self.rng.random(owner.size) * size[owner]).astype(np.int64)
-            keep(picks, owner, cov.community)
-        agents = np.concatenate([a for a, _ in found])
-        last = np.concatenate([w for _, w in found])
+            add(picks, owner, cov.community)
+        agents, last, found = (np.concatenate(part) for part in zip(*listed, strict=True))
         not_index = ~np.isin(agents, index)
-        return agents[not_index], last[not_index]
+        return agents[not_index], last[not_index], found[not_index]
 
     def _reach_contacts(self, ctx: Context, t: float) -> None:
         if not self.pending:
