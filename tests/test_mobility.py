@@ -75,7 +75,7 @@ def test_trips_follow_the_flows() -> None:
     rng = stream(1, "travel")
     counts = []
     for _ in range(200):
-        who, route = net.draw_trips(rng, pop, np.ones(pop.size, dtype=bool), np.ones(net.n_roads))
+        who, route = net.draw_trips(rng, pop, np.ones(net.n_roads))
         assert np.all(pop.region[who] == 0) and np.all(net.route_destination[route] == 1)
         counts.append(who.size)
     # Poisson(300) thinned slightly by duplicates among 3,000 residents

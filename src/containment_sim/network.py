@@ -117,15 +117,14 @@ class RoadNetwork:
         self,
         rng: np.random.Generator,
         population: Population,
-        can_travel: np.ndarray,
         road_pass: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Draw today's travellers and the route of each.
 
         Each route's count is Poisson with the route's mean; travellers are residents of the
-        origin drawn at random. Those who cannot travel (away, dead, kept apart), those drawn
-        twice, and those stopped by a road on the route (``road_pass``: the probability of
-        getting through each road) stay home.
+        origin drawn at random. Those drawn twice, and those stopped by a road on the route
+        (``road_pass``: the probability of getting through each road) stay home; whether the
+        others are free to travel is for the caller to decide.
 
         Returns:
             Traveller indices and their routes.
@@ -140,7 +139,7 @@ class RoadNetwork:
         who, first = np.unique(who, return_index=True)
         route = route[first]
         gets_through = rng.random(who.size) < self.route_pass(road_pass)[route]
-        keep = can_travel[who] & gets_through
+        keep = gets_through
         return who[keep], route[keep]
 
     def route_pass(self, road_pass: np.ndarray, routes: np.ndarray | None = None) -> np.ndarray:

@@ -75,14 +75,21 @@ def transmit(
     if not active or infectious.size == 0 or susceptible.size == 0:
         empty = np.empty(0, dtype=np.int64)
         return Infections(empty, empty, empty.astype(np.int8))
-    rates, sums, weights = [], [], []
+    rates, sums, weights, used = [], [], [], []
     for ly in active:
         w = weight if ly.factor is None else weight * ly.factor[infectious]
+        if not w.any():
+            continue  # nobody infectious mixes in this layer now
         total = np.bincount(ly.group[infectious], weights=w, minlength=ly.size.size)
         denom = np.maximum(ly.size - 1, 1)
         rates.append(np.where(ly.size > 1, ly.beta * total / denom, 0.0))
         sums.append(total)
         weights.append(w)
+        used.append(ly)
+    active = used
+    if not active:
+        empty = np.empty(0, dtype=np.int64)
+        return Infections(empty, empty, empty.astype(np.int8))
     hazard = np.zeros(susceptible.size)
     for ly, rate in zip(active, rates, strict=True):
         hazard += _agent_rate(ly, rate, susceptible)

@@ -42,19 +42,22 @@ class Movement:
         self.flows = np.zeros((3, n), dtype=np.int64)  # trips, arrivals, departures today
         engine.world.present[self.returnees.agent] = False
 
-    def can_travel(self) -> np.ndarray:
-        """Mask of agents free to travel today.
+    def may_travel(self, who: np.ndarray, t: float) -> np.ndarray:
+        """Which of the would-be travellers ``who`` actually set out today.
 
-        Free are those in the city, alive, not isolated and not in a quarantine site; people in
-        home quarantine break it with probability ``1 - compliance``.
+        Those away, dead, isolated or at a quarantine site stay; people in home quarantine
+        break it with probability ``1 - compliance``; measures may keep others home
+        (``restrict_travel``).
         """
-        world = self.engine.world
-        free = world.present & (world.state != State.DEAD)
-        if world.n_kept_apart:
-            home = world.isolation == Isolation.HOME
-            breaks = self.rng_travel.random(int(home.sum())) >= world.compliance[home]
-            free[np.flatnonzero(home)[~breaks]] = False
-            free[world.isolation >= Isolation.SITE] = False
+        world, engine = self.engine.world, self.engine
+        free = world.present[who] & (world.state[who] != State.DEAD)
+        status = world.isolation[who]
+        free &= status < Isolation.SITE
+        home = np.flatnonzero(status == Isolation.HOME)
+        stays = self.rng_travel.random(home.size) < world.compliance[who[home]]
+        free[home[stays]] = False
+        for m in engine.active_measures(t):
+            m.restrict_travel(engine, t, who, free)
         return free
 
     def start_day(self, day: int) -> tuple[np.ndarray, np.ndarray]:
@@ -65,20 +68,17 @@ class Movement:
         for m in engine.active_measures(t):
             m.road_pass(engine, t, self.road_pass)
         self.flows[:] = 0
-        free = self.can_travel()
-        for m in engine.active_measures(t):
-            m.restrict_travel(engine, t, free)
-        who, route = self.network.draw_trips(
-            self.rng_travel, engine.population, free, self.road_pass
-        )
+        who, route = self.network.draw_trips(self.rng_travel, engine.population, self.road_pass)
+        go = self.may_travel(who, t)
+        who, route = who[go], route[go]
         crossing = self._screen(Crossing("trip", who, route, self.network.route_roads), t)
         ok = ~crossing.stopped
         who, route = who[ok], route[ok]
         self.flows[0] = self._road_counts(route, self.network.route_roads)
-        self._departures(t, free)
+        self._departures(t)
         return who, self.network.route_destination[route]
 
-    def _departures(self, t: float, free: np.ndarray) -> None:
+    def _departures(self, t: float) -> None:
         """Residents leaving the city on entry roads for the day; the infectious are exports."""
         net, engine = self.network, self.engine
         if net.outbound_daily.size == 0:
@@ -91,7 +91,8 @@ class Movement:
         who, first = np.unique(who, return_index=True)
         route = entry[first] * self.n_regions + pop.region[who]
         passing = net.route_pass(self.road_pass, net.entry_route_roads)[route]
-        keep = free[who] & (rng.random(who.size) < passing)
+        keep = rng.random(who.size) < passing
+        keep[keep] = self.may_travel(who[keep], t)
         crossing = self._screen(
             Crossing("departure", who[keep], route[keep], net.entry_route_roads), t
         )

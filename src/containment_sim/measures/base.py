@@ -209,8 +209,8 @@ class Measure:
     def contact_factors(self, ctx: Context, t: float, factors: ContactFactors) -> None:
         """Change this step's contact multipliers (e.g. households confined)."""
 
-    def restrict_travel(self, ctx: Context, t: float, free: np.ndarray) -> None:
-        """Clear ``free`` (who may travel today) for people this measure keeps home."""
+    def restrict_travel(self, ctx: Context, t: float, who: np.ndarray, free: np.ndarray) -> None:
+        """Clear ``free[k]`` for would-be travellers ``who[k]`` this measure keeps home."""
 
     def extra_layers(self, ctx: Context, t: float) -> list[Layer]:
         """Mixing layers this measure adds for this step (e.g. a quarantine site's facility)."""

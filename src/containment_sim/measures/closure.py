@@ -129,13 +129,12 @@ class CommunityClosure(Measure):
         factors.scale("community", confined, keep)
         factors.scale("region", confined, keep)
 
-    def restrict_travel(self, ctx: Context, t: float, free: np.ndarray) -> None:
+    def restrict_travel(self, ctx: Context, t: float, who: np.ndarray, free: np.ndarray) -> None:
         if not self.closed.any():
             return
-        confined = np.flatnonzero(self._confined(ctx) & free)
-        stays = (
-            self.rng.random(confined.size) < self.compliance(t)[ctx.population.community[confined]]
-        )
+        community = ctx.population.community[who]
+        confined = np.flatnonzero(self.closed[community] & ~self.agent[who] & free)
+        stays = self.rng.random(confined.size) < self.compliance(t)[community[confined]]
         free[confined[stays]] = False
 
     def extra_layers(self, ctx: Context, t: float) -> list[Layer]:
