@@ -129,6 +129,23 @@ def _dates(scenario: Scenario, day: pd.Series) -> pd.Series:
     return (start + pd.to_timedelta(day, unit="D")).dt.strftime("%Y-%m-%d")
 
 
+def case_reproduction(infections: pd.DataFrame, days: int) -> np.ndarray:
+    """R_t by infection day: the mean number of people infected by those infected on day t.
+
+    This is the case (cohort) reproduction number. Cohorts of the last weeks of a run have
+    not finished infecting others, so their values are too low; days with no infections are
+    ``nan``.
+    """
+    day = np.floor(infections["time"].to_numpy()).astype(np.int64).clip(0, days - 1)
+    cohort = np.bincount(day, minlength=days).astype(float)
+    by_id = pd.Series(day, index=infections["infectee"].to_numpy())
+    infector = infections["infector"].to_numpy()
+    local = infector >= 0
+    offspring = np.bincount(by_id.loc[infector[local]].to_numpy(), minlength=days)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(cohort > 0, offspring / cohort, np.nan)
+
+
 def clearance_day(ts: pd.DataFrame) -> int | None:
     """The clearance day (清零).
 
@@ -215,6 +232,7 @@ def summarize(
         if sites is None
         else int(sites.groupby("day")["occupancy"].sum().max()),
         "clearance_day": clearance_day(ts),
+        "contained": bool(ts["n_infected"].iloc[-1] == 0),
         "version": __version__,
     }
 

@@ -37,7 +37,7 @@ from containment_sim.measures import ContactFactors, Measure, build_measures
 from containment_sim.measures.cases import CaseBook
 from containment_sim.network import RoadNetwork
 from containment_sim.population import Population, generate_population
-from containment_sim.results import Recorder, Result, summarize
+from containment_sim.results import Recorder, Result, case_reproduction, summarize
 from containment_sim.rng import stream
 from containment_sim.scenario import Scenario
 from containment_sim.transmission import Layer, transmit
@@ -155,9 +155,11 @@ class VectorizedEngine:
             if progress is not None:
                 progress(1)
         timeseries, by_region = self.recorder.frames(sc)
+        log = self._infection_log()
+        timeseries["r_t"] = case_reproduction(log, sc.days)
         tables = self.recorder.table_frames(sc)
         summary = summarize(sc, timeseries, tables, self._extra_summary())
-        return Result(sc, timeseries, by_region, summary, tables, self._infection_log())
+        return Result(sc, timeseries, by_region, summary, tables, log)
 
     def _start_day(self, day: int) -> None:
         for m in self.active_measures(day + 0.5):

@@ -175,7 +175,13 @@ class Checkpoint(Measure):
         c["registered"] += registered
 
     def end_day(self, ctx: Context, day: int) -> None:
-        ctx.record("checkpoints", checkpoint=self.name, road=self.spec.road, **self.counts)
+        ctx.record(
+            "checkpoints",
+            checkpoint=self.name,
+            road=self.spec.road,
+            capacity=round(self.capacity),
+            **self.counts,
+        )
 
 
 class ReturneeQuarantineSpec(MeasureSpec):
