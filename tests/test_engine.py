@@ -20,8 +20,9 @@ def test_every_agent_in_exactly_one_state_every_day() -> None:
     region_total = reg[list(STATE_COLUMNS)].sum(axis=1)
     assert (region_total == reg["region"].map(sizes)).all()
     assert len(reg) == len(ts) * len(sizes)
-    numeric = ts.select_dtypes("number")
+    numeric = ts.select_dtypes("number").drop(columns="r_t")
     assert (numeric >= 0).all().all(), "no negative counts"
+    assert (ts["r_t"].dropna() >= 0).all()
     assert ts["cum_infections"].iloc[-1] == ts["new_infections"].sum()
     # flows and stocks agree: infections ever = population - susceptible
     assert ts["cum_infections"].iloc[-1] == population - ts["n_susceptible"].iloc[-1]
