@@ -1,0 +1,314 @@
+"""Many runs: strategies x replicates on a process pool, with common random numbers.
+
+Replicate ``r`` of every strategy uses the seed ``seed + r``, so strategies are compared on
+the same random numbers decision by decision (each decision has its own named stream), and
+differences between strategies are signal, not reseeding noise. Each run is a pure function
+of (scenario, strategy, seed): results are identical whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from containment_sim._version import __version__
+from containment_sim.engines import run
+from containment_sim.results import Result
+from containment_sim.scenario import Scenario, with_overrides
+
+__all__ = ["OUTCOMES", "Comparison", "Task", "compare", "run_tasks"]
+
+OUTCOMES: tuple[str, ...] = (
+    "total_infections", "local_infections", "imported_infections", "exported_infections",
+    "confirmed", "deaths", "peak_prevalence", "peak_day", "clearance_day", "contained",
+    "quarantine_person_days", "overflow_person_days", "contacts_traced",
+    "checkpoint_detections", "last_local_infection_day",
+)  # fmt: skip
+"""Per-run outcomes kept in the tidy replicates table."""
+
+CURVES: tuple[str, ...] = (
+    "n_infected", "new_infections", "new_infections_imported", "new_confirmed", "new_deaths",
+    "cum_infections", "n_home_quarantine", "n_site_quarantine", "n_isolated", "r_t",
+)  # fmt: skip
+"""Daily columns kept from every run for charts."""
+
+TABLE_TOTALS: dict[str, dict[str, str]] = {
+    "sites": {"occupancy": "site_occupancy", "capacity": "site_capacity"},
+    "hospitals": {"occupied": "hospital_occupied", "beds": "hospital_beds",
+                  "overflow": "hospital_overflow"},
+    "checkpoints": {"travellers": "checkpoint_travellers", "screened": "checkpoint_screened",
+                    "unchecked": "checkpoint_unchecked", "capacity": "checkpoint_capacity"},
+}  # fmt: skip
+"""Daily city totals kept from a run's named tables: table -> {column: curve name}."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One run: a scenario (as JSON data), a strategy or an explicit set of measures, a seed.
+
+    Attributes:
+        scenario: ``Scenario.model_dump(mode="json", by_alias=True)``.
+        label: Name under which the run is reported (a strategy or a measure subset).
+        replicate: Replicate number.
+        seed: Seed of the run.
+        measures: If given, run exactly these measures instead of the strategy ``label``.
+    """
+
+    scenario: dict[str, Any]
+    label: str
+    replicate: int
+    seed: int
+    measures: tuple[str, ...] | None = None
+
+
+@dataclass
+class RunRecord:
+    """What is kept of one run: its summary and the daily curves for charts."""
+
+    label: str
+    replicate: int
+    summary: dict[str, Any]
+    curves: pd.DataFrame
+    regions: pd.DataFrame
+
+
+def _execute(task: Task) -> RunRecord:
+    """Run one task (in a worker process)."""
+    scenario = Scenario.model_validate(task.scenario)
+    changes: dict[str, Any] = {"seed": task.seed, "strategy": task.label}
+    if task.measures is not None:
+        strategies = {**scenario.strategies, task.label: list(task.measures)}
+        changes["strategies"] = strategies
+    result = run(with_overrides(scenario, changes))
+    return _record(task, result)
+
+
+def _record(task: Task, result: Result) -> RunRecord:
+    ts = result.timeseries
+    curves = ts[["day", *CURVES]].copy()
+    for table, columns in TABLE_TOTALS.items():
+        if table in result.tables:
+            daily = result.tables[table].groupby("day")[list(columns)].sum()
+            for column, name in columns.items():
+                curves[name] = daily[column].reindex(curves["day"]).to_numpy()
+    regions = result.by_region[["day", "region", "new_infections", "n_infected"]].copy()
+    for frame in (curves, regions):
+        frame.insert(0, "replicate", task.replicate)
+        frame.insert(0, "strategy", task.label)
+    return RunRecord(task.label, task.replicate, result.summary, curves, regions)
+
+
+def run_tasks(
+    tasks: Sequence[Task],
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> list[RunRecord]:
+    """Run tasks on ``workers`` local processes (in this process if 1), in task order.
+
+    Args:
+        tasks: The runs.
+        workers: Number of worker processes.
+        progress: Called with 1 after each finished run.
+
+    Returns:
+        One record per task, in the order of ``tasks`` whatever the number of workers.
+    """
+    if workers <= 1:
+        out = []
+        for task in tasks:
+            out.append(_execute(task))
+            if progress is not None:
+                progress(1)
+        return out
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_execute, task) for task in tasks]
+        out = []
+        for future in futures:
+            out.append(future.result())
+            if progress is not None:
+                progress(1)
+        return out
+
+
+def replicate_seed(seed: int, replicate: int) -> int:
+    """The seed of replicate ``replicate`` (the same for every strategy)."""
+    return seed + replicate
+
+
+def make_tasks(
+    scenario: Scenario,
+    labels: Iterable[str],
+    replicates: int,
+    seed: int,
+    measures: dict[str, tuple[str, ...]] | None = None,
+) -> list[Task]:
+    """Tasks for labels x replicates, with common seeds per replicate."""
+    data = scenario.model_dump(mode="json", by_alias=True)
+    return [
+        Task(data, label, r, replicate_seed(seed, r), (measures or {}).get(label))
+        for label in labels
+        for r in range(replicates)
+    ]
+
+
+@dataclass
+class Comparison:
+    """Outcomes of strategies over replicates, with paired differences against ``none``.
+
+    Attributes:
+        scenario: The scenario compared (with the base seed).
+        strategies: Strategies in the order given.
+        replicates: Tidy table: strategy, replicate, seed and one column per outcome.
+        curves: Daily curves per strategy and replicate (for charts).
+        regions: Daily new infections and infected per region, strategy and replicate.
+        attribution: Shapley values per measure, if computed.
+    """
+
+    scenario: Scenario
+    strategies: list[str]
+    replicates: pd.DataFrame
+    curves: pd.DataFrame
+    regions: pd.DataFrame
+    attribution: pd.DataFrame | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def table(self) -> pd.DataFrame:
+        """One row per strategy: mean, median, 95 % interval of each outcome; averted counts."""
+        from containment_sim.statistics import comparison_table
+
+        return comparison_table(self.replicates, self.strategies)
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the comparison's tables and ``comparison.json`` to ``directory``.
+
+        The tables are ``comparison.csv``, ``replicates.csv`` (and ``replicates.parquet``
+        when pyarrow is installed), ``curves.csv``, ``regions.csv`` and, if computed,
+        ``attribution.csv``. Files are staged in a temporary folder and moved into place
+        when complete.
+        """
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        frames = {
+            "comparison": self.table(),
+            "replicates": self.replicates,
+            "curves": self.curves,
+            "regions": self.regions,
+        }
+        if self.attribution is not None:
+            frames["attribution"] = self.attribution
+        meta = {
+            "version": __version__,
+            "strategies": self.strategies,
+            **self.settings,
+            "scenario": self.scenario.model_dump(mode="json", by_alias=True),
+        }
+        with tempfile.TemporaryDirectory(dir=out, prefix=".saving-") as tmp:
+            staged = Path(tmp)
+            for name, frame in frames.items():
+                frame.to_csv(staged / f"{name}.csv", index=False)
+            if _has_pyarrow():
+                self.replicates.to_parquet(staged / "replicates.parquet", index=False)
+            text = json.dumps(meta, indent=2, ensure_ascii=False, default=_json_default)
+            (staged / "comparison.json").write_text(text + "\n", encoding="utf-8")
+            for item in staged.iterdir():
+                os.replace(item, out / item.name)
+        return out
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Comparison:
+        """Read a comparison written by :meth:`save`."""
+        src = Path(directory)
+        meta = json.loads((src / "comparison.json").read_text(encoding="utf-8"))
+        scenario = Scenario.model_validate(meta.pop("scenario"))
+        strategies = meta.pop("strategies")
+        meta.pop("version", None)
+        attribution = src / "attribution.csv"
+        return cls(
+            scenario,
+            strategies,
+            pd.read_csv(src / "replicates.csv"),
+            pd.read_csv(src / "curves.csv"),
+            pd.read_csv(src / "regions.csv"),
+            pd.read_csv(attribution) if attribution.exists() else None,
+            meta,
+        )
+
+
+def compare(
+    scenario: Scenario,
+    strategies: Sequence[str] | None = None,
+    replicates: int = 20,
+    seed: int | None = None,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> Comparison:
+    """Run strategies x replicates with common random numbers and compare them.
+
+    Args:
+        scenario: The scenario; its ``strategies`` name the measures of each strategy.
+        strategies: Strategies to compare (default: all the scenario defines, ``none`` first).
+        replicates: Runs per strategy.
+        seed: Base seed (default: the scenario's); replicate r uses ``seed + r``.
+        workers: Local worker processes; results do not depend on it.
+        progress: Called with 1 after each run.
+    """
+    names = list(strategies) if strategies is not None else _default_order(scenario)
+    unknown = [s for s in names if s not in scenario.strategies]
+    if unknown:
+        known = ", ".join(scenario.strategies)
+        raise KeyError(f"unknown strategies {unknown}; the scenario defines: {known}")
+    base = scenario.seed if seed is None else seed
+    records = run_tasks(make_tasks(scenario, names, replicates, base), workers, progress)
+    return Comparison(
+        scenario,
+        names,
+        tidy_outcomes(records),
+        pd.concat([r.curves for r in records], ignore_index=True),
+        pd.concat([r.regions for r in records], ignore_index=True),
+        settings={"replicates": replicates, "seed": base},
+    )
+
+
+def tidy_outcomes(records: Sequence[RunRecord]) -> pd.DataFrame:
+    """One row per run: strategy, replicate, seed, and the outcomes."""
+    rows = [
+        {
+            "strategy": r.label,
+            "replicate": r.replicate,
+            "seed": r.summary["seed"],
+            **{k: r.summary.get(k) for k in OUTCOMES},
+        }
+        for r in records
+    ]
+    frame = pd.DataFrame(rows)
+    frame["clearance_day"] = frame["clearance_day"].astype("Float64")
+    frame["last_local_infection_day"] = frame["last_local_infection_day"].astype("Float64")
+    return frame
+
+
+def _default_order(scenario: Scenario) -> list[str]:
+    canonical = [s for s in Scenario.CANONICAL_STRATEGIES if s in scenario.strategies]
+    return canonical + [s for s in scenario.strategies if s not in canonical]
+
+
+def _has_pyarrow() -> bool:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
