@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from containment_sim._version import __version__
+from containment_sim.cli_experiments import add_experiment_commands
 from containment_sim.engines import run
 from containment_sim.loading import (
     BUILTIN_SCENARIOS,
@@ -93,6 +94,9 @@ def _parser() -> argparse.ArgumentParser:
         help=f"built-in scenario to copy (default {DEFAULT_SCENARIO})",
     )
     p.set_defaults(handler=_cmd_init)
+    add_experiment_commands(
+        sub, scen_help, lambda a: _apply_overrides(load_scenario(a.scenario), a)
+    )
     return parser
 
 
@@ -102,7 +106,7 @@ def _apply_overrides(scenario: Scenario, args: argparse.Namespace) -> Scenario:
         "days": args.days,
         "population.scale": args.scale,
         "dt": args.dt,
-        "strategy": args.strategy,
+        "strategy": getattr(args, "strategy", None),
     }
     try:
         return with_overrides(scenario, changes)
