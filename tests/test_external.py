@@ -71,7 +71,7 @@ def test_line_suspension_removes_the_mode_share() -> None:
         / open_trips
     )
     assert abs(share - 0.6) < 3 * np.sqrt(0.6 * 0.4 / open_trips)
-    with pytest.raises(ValueError, match="no road has mode"):
+    with pytest.raises(ValueError, match="unknown transport mode .ferry."):
         run(world({"s": {"type": "line_suspension", "modes": ["ferry"]}}))
 
 
@@ -192,3 +192,13 @@ def test_a_user_measure_type_plugs_in_without_engine_changes() -> None:
     result = run(world({"m": {"type": "isolate_all_symptomatic_test", "start": 0}}, **base))
     assert result.timeseries["new_isolated"].sum() > 0
     assert result.summary["total_infections"] < plain
+
+
+def test_two_suspensions_of_one_mode_remove_its_share_once() -> None:
+    open_trips = road_trips(world({}))
+    both = {
+        "s1": {"type": "line_suspension", "modes": ["bus"]},
+        "s2": {"type": "line_suspension", "modes": ["bus", "coach"], "roads": ["AB"]},
+    }
+    share = road_trips(world(both)) / open_trips
+    assert abs(share - 0.6) < 3 * np.sqrt(0.6 * 0.4 / open_trips)

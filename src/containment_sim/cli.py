@@ -26,6 +26,7 @@ from containment_sim.loading import (
     builtin_scenario_path,
     load_scenario,
     problems_from,
+    scenario_json_schema,
 )
 from containment_sim.results import Result
 from containment_sim.scenario import Scenario, with_overrides
@@ -67,12 +68,21 @@ def _parser() -> argparse.ArgumentParser:
         description="Run a scenario once; write summary.json, time series and a chart.",
     )
     p.add_argument("scenario", nargs="?", default=None, help=scen_help)
-    p.add_argument("--strategy", help="strategy to run, as named in the scenario (default: none)")
+    p.add_argument(
+        "--strategy",
+        help="strategy to run, as named in the scenario "
+        "(default: the scenario's `strategy`, usually none)",
+    )
     p.add_argument("--seed", type=int, help="random seed (overrides the scenario's)")
     p.add_argument("--days", type=int, help="number of days to simulate")
     p.add_argument("--scale", type=float, help="fraction of the population to simulate, in (0, 1]")
     p.add_argument("--dt", type=float, help="step length in days (1, 0.5, 0.25, ...)")
-    p.add_argument("--out", type=Path, help="output folder (default results/<scenario name>/)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="output folder (default results/<scenario name>/, "
+        "or results/<scenario name>-<strategy>/ for another strategy than none)",
+    )
     p.add_argument("--no-plot", action="store_true", help="do not draw the epidemic-curve PNG")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.set_defaults(handler=_cmd_run)
@@ -225,7 +235,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    print(json.dumps(Scenario.model_json_schema(by_alias=True), indent=2, ensure_ascii=False))
+    print(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False))
     return 0
 
 

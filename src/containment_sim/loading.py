@@ -30,6 +30,7 @@ __all__ = [
     "builtin_scenario_path",
     "load_scenario",
     "problems_from",
+    "scenario_json_schema",
     "validate_data",
 ]
 
@@ -84,6 +85,22 @@ def builtin_scenario_path(name: str) -> Path:
     return Path(str(resources.files("containment_sim") / "scenarios" / f"{name}.yaml"))
 
 
+def scenario_json_schema() -> dict[str, Any]:
+    """JSON Schema of scenario files, with every registered measure type spelled out."""
+    schema = Scenario.model_json_schema(by_alias=True)
+    defs = schema.setdefault("$defs", {})
+    options = []
+    for name in sorted(MEASURE_TYPES):
+        model = MEASURE_TYPES[name]
+        sub = model.model_json_schema(by_alias=True, ref_template="#/$defs/{model}")
+        defs.update(sub.pop("$defs", {}))
+        defs[model.__name__] = sub
+        options.append({"$ref": f"#/$defs/{model.__name__}"})
+    defs.pop("MeasureSpec", None)
+    schema["properties"]["measures"]["additionalProperties"] = {"oneOf": options}
+    return schema
+
+
 def load_scenario(path: str | Path | None = None) -> Scenario:
     """Read and validate a scenario file.
 
@@ -135,16 +152,45 @@ def validate_data(data: Any, source: str = "<scenario>") -> Scenario:
         raise ScenarioError(
             [Problem(source, 1, "", f"a scenario must be a mapping of keys, got {got}")]
         )
+    problems = _measure_problems(data, source)
+    if problems:
+        raise ScenarioError(problems)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(problems_from(exc, data, source)) from None
 
 
+def _measure_problems(data: Mapping[str, Any], source: str) -> list[Problem]:
+    """Validate each measure against its registered type, locating errors inside it."""
+    measures = data.get("measures")
+    if not isinstance(measures, Mapping):
+        return []
+    errors = []
+    for name, spec in measures.items():
+        kind = spec.get("type") if isinstance(spec, Mapping) else None
+        model = MEASURE_TYPES.get(kind) if isinstance(kind, str) else None
+        if model is None:
+            continue  # reported by the scenario model, with the allowed types
+        try:
+            model.model_validate(spec)
+        except ValidationError as exc:
+            errors += [
+                {**err, "loc": ("measures", name, *err["loc"])}
+                for err in exc.errors(include_url=False)
+            ]
+    return _problems(errors, data, source)
+
+
 def problems_from(exc: ValidationError, data: Any, source: str) -> list[Problem]:
-    """Group pydantic errors by the data path they concern; one problem per path."""
+    """One problem per data path that a pydantic validation error concerns."""
+    return _problems(exc.errors(include_url=False), data, source)
+
+
+def _problems(errors: list[Any], data: Any, source: str) -> list[Problem]:
+    """Group pydantic error records by the data path they concern; one problem per path."""
     grouped: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-    for err in exc.errors(include_url=False):
+    for err in errors:
         loc = err["loc"]
         if err["type"] == "cross_reference":
             loc = tuple(int(k) if k.isdigit() else k for k in err["ctx"]["path"].split("."))

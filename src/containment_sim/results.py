@@ -32,7 +32,7 @@ FLOW_COLUMNS: tuple[str, ...] = (
     "new_infections_facility", "new_infections_delivery",
     "new_symptomatic", "new_recoveries", "new_deaths", "new_returnees", "new_returnees_blocked",
     "new_exported", "new_isolated", "new_quarantined", "n_travellers",
-    "new_tests", "new_confirmed", "new_contacts_traced",
+    "new_tests", "new_confirmed", "new_contacts_traced", "new_site_admissions",
 )  # fmt: skip
 """Daily flow columns, in order (``n_travellers``: trips made that day)."""
 

@@ -384,6 +384,7 @@ class Scenario(StrictModel):
             _require_region(where, regions, f"importation.returnees.destination.{where}")
         if weights is not None and sum(weights.values()) <= 0:
             _fail("importation.returnees.destination", "weights must not all be zero")
+        self._roads_connect()
         self._measure_references(regions, set(names))
         self.strategies.setdefault("none", [])
         for strategy, names in self.strategies.items():
@@ -398,9 +399,39 @@ class Scenario(StrictModel):
             _fail("strategy", f"unknown strategy {self.strategy!r}; defined: {known}")
         return self
 
+    def _roads_connect(self) -> None:
+        """With roads, every trip and every entry road's region must be reachable by road."""
+        mob = self.mobility
+        if not mob.roads:
+            return
+        names = self.region_names
+        parent = list(range(len(names)))
+
+        def root(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        for road in mob.roads:
+            a, b = (names.index(x) for x in road.between)
+            parent[root(a)] = root(b)
+        for k, trip in enumerate(mob.trips):
+            if root(names.index(trip.origin)) != root(names.index(trip.destination)):
+                _fail(
+                    f"mobility.trips.{k}", f"no road connects {trip.origin} and {trip.destination}"
+                )
+
     def _measure_references(self, regions: set[str], roads: set[str]) -> None:
-        """Check the roads and regions that measures name (fields road, roads, regions)."""
+        """Check what measures name: roads, regions, transport modes, site regions."""
+        mob = self.mobility
+        modes = {m for r in [*mob.roads, *mob.entry_roads] for m in r.modes}
         for name, spec in self.measures.items():
+            for k, mode in enumerate(getattr(spec, "modes", None) or []):
+                if mode not in modes:
+                    _fail(f"measures.{name}.modes.{k}", _unknown("transport mode", mode, modes))
+            for k, site in enumerate(getattr(spec, "sites", None) or []):
+                _require_region(site.region, regions, f"measures.{name}.sites.{k}.region")
             road = getattr(spec, "road", None)
             if isinstance(road, str) and road not in roads:
                 _fail(f"measures.{name}.road", _unknown("road", road, roads))

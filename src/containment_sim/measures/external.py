@@ -90,9 +90,20 @@ class LineSuspensionSpec(MeasureSpec):
     regions: list[str] = Field(default_factory=list)
 
 
+class _Suspended:
+    """Which (road, mode) lines are suspended today, shared by all line suspensions."""
+
+    def __init__(self, ctx: Context):
+        self.day = -1.0
+        self.off = np.zeros((ctx.network.n_roads, len(ctx.network.modes)), dtype=bool)
+
+
 @register(LineSuspensionSpec)
 class LineSuspension(Measure):
-    """Suspended lines: roads lose their trips by the suspended modes (all roads if none named)."""
+    """Suspended lines: roads lose their trips by the suspended modes (all roads if none named).
+
+    Two suspensions of the same mode on a road remove its share once.
+    """
 
     spec: LineSuspensionSpec
 
@@ -102,15 +113,21 @@ class LineSuspension(Measure):
             self.roads = _roads_of(ctx, self.spec.roads, self.spec.regions)
         else:
             self.roads = np.arange(net.n_roads)
-        unknown = [m for m in self.spec.modes if m not in net.modes]
-        if unknown:
-            raise ValueError(
-                f"measure {self.name!r}: no road has mode(s) {unknown}; modes: {sorted(net.modes)}"
-            )
-        self.share = sum(net.modes[m][self.roads] for m in self.spec.modes)
+        names = list(net.modes)
+        self.modes = [names.index(m) for m in self.spec.modes]
+        self.share = np.stack([net.modes[m] for m in names], axis=1) if names else np.zeros((0, 0))
+        self.suspended = ctx.service(_Suspended)
 
     def road_pass(self, ctx: Context, t: float, road_pass: np.ndarray) -> None:
-        road_pass[self.roads] *= np.clip(1.0 - self.share, 0.0, 1.0)
+        book = self.suspended
+        if book.day != t:
+            book.day, book.off[:] = t, False
+        before = (self.share * book.off).sum(axis=1)
+        rows = self.roads[:, None]
+        book.off[rows, self.modes] = True
+        after = (self.share * book.off).sum(axis=1)
+        keep = np.clip(1.0 - after, 0.0, 1.0) / np.clip(1.0 - before, 1e-12, 1.0)
+        road_pass[self.roads] *= keep[self.roads]
 
 
 class CheckpointSpec(MeasureSpec):

@@ -125,6 +125,7 @@ class SiteRegistry:
         chosen = agents[admitted]
         order = np.argsort(chosen)
         self.ctx.keep_apart(chosen[order], Isolation.SITE, t, until=until[admitted][order])
+        self.ctx.count("new_site_admissions", chosen)
         return admitted
 
 
