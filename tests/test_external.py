@@ -71,7 +71,7 @@ def test_line_suspension_removes_the_mode_share() -> None:
         / open_trips
     )
     assert abs(share - 0.6) < 3 * np.sqrt(0.6 * 0.4 / open_trips)
-    with pytest.raises(ValueError, match="unknown transport mode .ferry."):
+    with pytest.raises(ValueError, match=r"unknown transport mode .ferry."):
         run(world({"s": {"type": "line_suspension", "modes": ["ferry"]}}))
 
 

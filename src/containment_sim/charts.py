@@ -8,6 +8,7 @@ returns a ``Figure``; :func:`save_comparison_charts` writes all that apply as PN
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -67,12 +68,19 @@ def _dates(cmp: Comparison, day: np.ndarray) -> np.ndarray:
     return np.datetime64(cmp.scenario.start_date) + day.astype("timedelta64[D]")
 
 
+def _quantiles(values: np.ndarray, q: list[float]) -> np.ndarray:
+    """Percentiles across replicates (axis 1); days with no value at all give ``nan``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-nan days (e.g. R_t, no cases)
+        return np.nanpercentile(values, q, axis=1)
+
+
 def _bands(ax: Axes, cmp: Comparison, column: str, log: bool = False) -> None:
     """Median and 50 % / 95 % bands of a daily curve, one colour per strategy."""
     for k, strategy in enumerate(cmp.strategies):
         mine = cmp.curves[cmp.curves["strategy"] == strategy]
         wide = mine.pivot(index="day", columns="replicate", values=column).astype(float)
-        q = np.nanpercentile(wide.to_numpy(), [2.5, 25, 50, 75, 97.5], axis=1)
+        q = _quantiles(wide.to_numpy(), [2.5, 25, 50, 75, 97.5])
         x, style = _dates(cmp, wide.index.to_numpy()), _style(k)
         ax.fill_between(x, q[0], q[4], color=style["color"], alpha=0.12, lw=0)
         ax.fill_between(x, q[1], q[3], color=style["color"], alpha=0.25, lw=0)
@@ -187,7 +195,7 @@ def _table_plot(
         k = cmp.strategies.index(s)
         mine = curves[curves["strategy"] == s]
         wide = mine.pivot(index="day", columns="replicate", values=used).astype(float)
-        q = np.nanpercentile(wide.to_numpy(), [2.5, 50, 97.5], axis=1)
+        q = _quantiles(wide.to_numpy(), [2.5, 50, 97.5])
         x, style = _dates(cmp, wide.index.to_numpy()), _style(k)
         ax.fill_between(x, q[0], q[2], color=style["color"], alpha=0.15, lw=0)
         ax.plot(x, q[1], label=f"{s}: median", **style)
@@ -214,7 +222,7 @@ def plot_site_occupancy(cmp: Comparison) -> Figure | None:
         cmp,
         "site_occupancy",
         "site_capacity",
-        "quarantine sites (隔离点): occupancy and capacity",
+        "quarantine sites: occupancy and capacity",
         "people",
     )
 
@@ -225,7 +233,7 @@ def plot_checkpoint_load(cmp: Comparison) -> Figure | None:
         cmp,
         "checkpoint_travellers",
         "checkpoint_capacity",
-        "checkpoints (卡点): people crossing and capacity",
+        "checkpoints: people crossing and capacity",
         "people per day",
     )
 
