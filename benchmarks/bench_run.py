@@ -1,6 +1,7 @@
-"""Wall time and peak memory of ``containment-sim run`` at several population scales.
+"""Wall time and peak memory of ``containment-sim run`` at several scales and strategies.
 
-For each scale the CLI (``containment-sim run SCENARIO --scale S --no-plot --quiet``) runs
+For each strategy and scale the CLI
+(``containment-sim run SCENARIO --strategy X --scale S --no-plot --quiet``) runs
 ``--repeats`` times under ``/usr/bin/time -v``; the table gives the median, minimum and maximum
 wall time, the median peak resident set size, the wall time per million agent-days, and the
 ratio of the medians to the full-scale targets (30 s wall, 3 GB peak RSS). A second table splits
@@ -10,6 +11,7 @@ construction (population, movement plans) and simulation (``VectorizedEngine.run
 Usage::
 
     python benchmarks/bench_run.py [--repeats 3] [--scales 0.01,0.1,1.0] [--scenario xianning]
+                                   [--strategies none,external,combined]
 
 It only reports; nothing is asserted. MB are 10**6 bytes.
 """
@@ -79,11 +81,12 @@ def parse_elapsed(text: str) -> float:
     return seconds
 
 
-def run_cli(scenario: str, scale: float) -> Sample:
+def run_cli(scenario: str, scale: float, strategy: str = "none") -> Sample:
     """Run the CLI once under ``/usr/bin/time -v`` and return what it measured."""
     with tempfile.TemporaryDirectory(prefix="bench_run_") as tmp:
         out = Path(tmp) / "out"
         cmd = [TIME_BIN, "-v", *cli_command(), "run", scenario, "--scale", str(scale)]
+        cmd += ["--strategy", strategy]
         cmd += ["--no-plot", "--quiet", "--out", str(out)]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
@@ -101,14 +104,15 @@ def run_cli(scenario: str, scale: float) -> Sample:
     )
 
 
-def breakdown(scenario: str, scale: float) -> dict[str, float]:
+def breakdown(scenario: str, scale: float, strategy: str = "none") -> dict[str, float]:
     """In this process: seconds to import, load, build the engine and run (child mode)."""
     t0 = time.perf_counter()
     import containment_sim as cs
     from containment_sim.engines import VectorizedEngine
 
     t1 = time.perf_counter()
-    sc = cs.with_overrides(cs.load_scenario(scenario), {"population.scale": scale})
+    changes = {"population.scale": scale, "strategy": strategy}
+    sc = cs.with_overrides(cs.load_scenario(scenario), changes)
     t2 = time.perf_counter()
     engine = VectorizedEngine(sc)
     t3 = time.perf_counter()
@@ -117,9 +121,10 @@ def breakdown(scenario: str, scale: float) -> dict[str, float]:
     return {"import": t1 - t0, "load": t2 - t1, "build": t3 - t2, "run": t4 - t3}
 
 
-def breakdown_in_child(scenario: str, scale: float) -> dict[str, float]:
+def breakdown_in_child(scenario: str, scale: float, strategy: str) -> dict[str, float]:
     """Run ``breakdown`` in a fresh interpreter so imports and memory start cold."""
     cmd = [sys.executable, __file__, "--scenario", scenario, "--child-breakdown", str(scale)]
+    cmd += ["--strategies", strategy]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
     result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
@@ -138,15 +143,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="CLI runs per scale (default 3)")
     parser.add_argument("--scales", default="0.01,0.1,1.0", help="comma-separated scales")
     parser.add_argument("--scenario", default="xianning", help="scenario name or YAML file")
+    parser.add_argument("--strategies", default="none", help="comma-separated strategies")
     parser.add_argument("--child-breakdown", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_breakdown is not None:
-        print(json.dumps(breakdown(args.scenario, args.child_breakdown)))
+        print(json.dumps(breakdown(args.scenario, args.child_breakdown, args.strategies)))
         return 0
     if not Path(TIME_BIN).exists():
         print(f"{TIME_BIN} not found (install GNU time)", file=sys.stderr)
         return 2
     scales = [float(s) for s in args.scales.split(",") if s.strip()]
+    strategies = [s for s in args.strategies.split(",") if s.strip()]
 
     print("\n".join(machine_info()))
     print(f"scenario: {args.scenario}   repeats: {args.repeats}   cli: {' '.join(cli_command())}")
@@ -154,17 +161,21 @@ def main(argv: list[str] | None = None) -> int:
 
     rows: list[list[str]] = []
     parts_rows: list[list[str]] = []
-    for scale in scales:
+    for strategy, scale in [(st, sc) for st in strategies for sc in scales]:
         samples: list[Sample] = []
         for k in range(args.repeats):
-            samples.append(run_cli(args.scenario, scale))
-            print(f"  scale {scale:g} run {k + 1}: {samples[-1].wall_s:.2f} s", file=sys.stderr)
+            samples.append(run_cli(args.scenario, scale, strategy))
+            print(
+                f"  {strategy} scale {scale:g} run {k + 1}: {samples[-1].wall_s:.2f} s",
+                file=sys.stderr,
+            )
         walls = [s.wall_s for s in samples]
         wall = statistics.median(walls)
         rss = statistics.median(s.rss_mb for s in samples)
         agents, days = samples[0].agents, samples[0].days
         rows.append(
             [
+                strategy,
                 f"{scale:g}",
                 f"{agents:,}",
                 f"{wall:.2f}",
@@ -175,23 +186,23 @@ def main(argv: list[str] | None = None) -> int:
                 f"{rss / TARGET_RSS_MB:.3f}",
             ]
         )
-        p = breakdown_in_child(args.scenario, scale)
+        p = breakdown_in_child(args.scenario, scale, strategy)
         total = sum(p.values())
         parts_rows.append(
-            [f"{scale:g}", f"{agents:,}"]
+            [strategy, f"{scale:g}", f"{agents:,}"]
             + [f"{p[k]:.2f}" for k in ("import", "load", "build", "run")]
             + [f"{total:.2f}", f"{p['run'] / total:.0%}", f"{(wall - total):.2f}"]
         )
 
     print(f"CLI runs (median of {args.repeats}):")
     print_table(
-        ["scale", "agents", "wall s", "min/max s", "RSS MB", "s/M agent-days",
+        ["strategy", "scale", "agents", "wall s", "min/max s", "RSS MB", "s/M agent-days",
          "wall/30s", "RSS/3GB"],
         rows,
     )  # fmt: skip
-    print("\nIn-process breakdown (one run per scale, fresh interpreter), seconds:")
+    print("\nIn-process breakdown (one run each, fresh interpreter), seconds:")
     print_table(
-        ["scale", "agents", "import", "load", "build", "run", "total", "run %",
+        ["strategy", "scale", "agents", "import", "load", "build", "run", "total", "run %",
          "CLI rest"],
         parts_rows,
     )  # fmt: skip

@@ -36,7 +36,8 @@ __all__ = [
     "save_comparison_charts",
 ]
 
-OKABE_ITO = ("#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
+OKABE_ITO = ("#000000", "#0072B2", "#009E73", "#D55E00", "#CC79A7", "#E69F00", "#56B4E9")
+"""Okabe-Ito colours without its yellow, which is too pale on white paper."""
 LINESTYLES = ("-", "--", "-.", ":")
 STYLE = {"font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "legend.fontsize": 9,
          "xtick.labelsize": 9, "ytick.labelsize": 9, "lines.linewidth": 1.8}  # fmt: skip
@@ -164,7 +165,7 @@ def plot_attribution(cmp: Comparison) -> Figure:
     assert table is not None
     fig, (ax,) = _figure(1, 1, (8, 0.5 * len(table) + 2))
     order = table.sort_values("shapley")
-    ax.barh(order["unit"], order["shapley"], color=OKABE_ITO[5], edgecolor="black", lw=0.6)
+    ax.barh(order["unit"], order["shapley"], color=OKABE_ITO[1], edgecolor="black", lw=0.6)
     for y, (value, share) in enumerate(zip(order["shapley"], order["share"], strict=True)):
         ax.annotate(
             f"{share:.0%}",
@@ -265,18 +266,17 @@ def plot_rt(cmp: Comparison) -> Figure:
     _bands(ax, cmp, "r_t")
     ax.axhline(1.0, color="black", lw=0.8)
     sc = cmp.scenario
-    starts: dict[float, list[str]] = {}
+    starts: dict[int, set[str]] = {}
     for s in cmp.strategies:
         for name in sc.strategies.get(s, []):
-            starts.setdefault(sc.day_of(sc.measures[name].start), []).append(name)
+            starts.setdefault(int(sc.day_of(sc.measures[name].start)), set()).add(name)
     top = ax.get_ylim()[1]
     for day, names in sorted(starts.items()):
-        x = _dates(cmp, np.array([int(day)]))[0]
+        x = _dates(cmp, np.array([day]))[0]
         ax.axvline(x, color="grey", lw=0.8, ls=":")
-        ax.annotate(
-            f"{len(names)} measure(s)", (x, top), rotation=90, va="top", ha="right", fontsize=8
-        )
-    ax.set_ylabel("R_t (mean infections caused by people infected that day)")
+        label = next(iter(names)) if len(names) == 1 else f"{len(names)} measures start"
+        ax.annotate(label, (x, top), rotation=90, va="top", ha="right", fontsize=8)
+    ax.set_ylabel("R_t: infections per case infected that day")
     ax.set_ylim(0, min(top, 6))
     ax.legend(frameon=False)
     ax.set_title("reproduction number by infection day (the last two weeks are incomplete)")
