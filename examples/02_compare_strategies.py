@@ -1,60 +1,52 @@
-"""Compare containment strategies of the built-in Xianning scenario over replicates.
+"""Compare the containment strategies of the built-in Xianning scenario over replicates.
 
-    python examples/02_compare_strategies.py [--strategies none,external] [--replicates 20]
-                                             [--scale 0.1]
+    python examples/02_compare_strategies.py [--replicates 20] [--scale 0.1] [--workers 2]
+                                             [--out results/example-comparison]
 
-Replicate r uses seed r for every strategy (common random numbers), so the paired
-differences against ``none`` are precise. Prints the mean and standard error of the main
-outcomes per strategy, and of each strategy's difference from ``none``.
+Replicate r uses the same seed for every strategy (common random numbers), so the paired
+differences against ``none`` are precise. Prints each strategy's mean outcomes with 95 %
+intervals and the infections it averts, then saves the tables and charts.
 """
 
 from __future__ import annotations
 
 import argparse
-
-import numpy as np
+from pathlib import Path
 
 import containment_sim as cs
-
-OUTCOMES = (
-    "imported_infections",
-    "total_infections",
-    "exported_infections",
-    "confirmed",
-    "deaths",
-    "peak_day",
-)
+from containment_sim.charts import save_comparison_charts
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--strategies", default="none,external,internal,combined")
     parser.add_argument("--replicates", type=int, default=20)
     parser.add_argument("--scale", type=float, default=0.1)
+    parser.add_argument("--days", type=int, default=None)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=Path("results/example-comparison"))
     args = parser.parse_args()
-    strategies = args.strategies.split(",")
-    base = cs.load_scenario("xianning")
-    values = {s: {k: np.zeros(args.replicates) for k in OUTCOMES} for s in strategies}
-    for strategy in strategies:
-        for rep in range(args.replicates):
-            changes = {"strategy": strategy, "seed": rep, "population.scale": args.scale}
-            summary = cs.run(cs.with_overrides(base, changes)).summary
-            for k in OUTCOMES:
-                values[strategy][k][rep] = summary[k]
-    print(f"{args.replicates} replicates, scale {args.scale}: mean ± standard error")
-    print(f"{'outcome':<20}" + "".join(f"{s:>24}" for s in strategies))
-    for k in OUTCOMES:
-        print(f"{k:<20}" + "".join(f"{_mean_se(values[s][k]):>24}" for s in strategies))
-    if "none" in strategies:
-        print("\ndifference from 'none', paired by replicate")
-        for k in OUTCOMES:
-            cells = [_mean_se(values[s][k] - values["none"][k]) for s in strategies]
-            print(f"{k:<20}" + "".join(f"{c:>24}" for c in cells))
 
+    scenario = cs.with_overrides(
+        cs.load_scenario("xianning"), {"population.scale": args.scale, "days": args.days}
+    )
+    comparison = cs.compare(scenario, replicates=args.replicates, workers=args.workers)
 
-def _mean_se(x: np.ndarray) -> str:
-    se = x.std(ddof=1) / np.sqrt(x.size) if x.size > 1 else float("nan")
-    return f"{x.mean():,.1f} ± {se:,.1f}"
+    table = comparison.table().set_index("strategy")
+    columns = {
+        "total_infections_mean": "infections",
+        "total_infections_lo95": "2.5 %",
+        "total_infections_hi95": "97.5 %",
+        "confirmed_mean": "confirmed",
+        "deaths_mean": "deaths",
+        "infections_averted_mean": "averted",
+        "infections_averted_se": "averted SE",
+        "probability_contained": "P(contained)",
+    }
+    print(table[list(columns)].rename(columns=columns).round(1).to_string())
+
+    comparison.save(args.out)
+    save_comparison_charts(comparison, args.out)
+    print(f"saved to {args.out}/")
 
 
 if __name__ == "__main__":

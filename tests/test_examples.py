@@ -21,3 +21,28 @@ def test_run_default_example(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "infections by region" in proc.stdout
     assert (out / "summary.json").exists() and (out / "epidemic_curve.png").exists()
+
+
+def test_compare_strategies_example(tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(EXAMPLES / "02_compare_strategies.py"),
+            "--replicates",
+            "2",
+            "--scale",
+            "0.005",
+            "--days",
+            "40",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "combined" in proc.stdout and "averted" in proc.stdout
+    assert (out / "comparison.csv").exists() and (out / "curves.png").exists()
