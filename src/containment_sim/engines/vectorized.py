@@ -25,127 +25,28 @@ the group sizes ``n_g`` as well as from the sums. Agents kept apart stay in ``n_
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
-
 import numpy as np
-import pandas as pd
 
-from containment_sim.disease import Progression
-from containment_sim.engines.movement import Movement
-from containment_sim.measures import ContactFactors, Measure, build_measures
-from containment_sim.measures.cases import CaseBook
-from containment_sim.network import RoadNetwork
-from containment_sim.population import Population, generate_population
-from containment_sim.results import Recorder, Result, case_reproduction, summarize
-from containment_sim.rng import stream
-from containment_sim.scenario import Scenario
-from containment_sim.transmission import Layer, transmit
-from containment_sim.world import NO_INFECTOR, Flag, Isolation, Source, State, World
+from containment_sim.engines.base import EngineBase, ProgressHook
+from containment_sim.results import Result
+from containment_sim.transmission import transmit
+from containment_sim.world import State
 
 __all__ = ["ProgressHook", "VectorizedEngine"]
 
-_S = TypeVar("_S")
 
-ProgressHook = Callable[[int], None]
-"""Called with the number of days just completed."""
-
-
-class VectorizedEngine:
+class VectorizedEngine(EngineBase):
     """Runs one scenario (its selected ``strategy``) with the fixed-step vectorized model.
 
     Args:
         scenario: The scenario to run.
-        check: Verify ``World.check_invariants`` after every step (for tests; slower).
+        check: Verify the invariants after every step (for tests; slower).
     """
 
-    def __init__(self, scenario: Scenario, *, check: bool = False):
-        self.scenario = scenario
-        self.check = check
-        self.day = 0
-        self._streams: dict[str, np.random.Generator] = {}
-        self._services: dict[Callable[..., Any], Any] = {}
-        self.population: Population = generate_population(scenario)
-        self.world = World(self.population)
-        self.network = RoadNetwork.build(scenario)
-        self.progression = Progression(scenario.disease, self.rng("progression"))
-        self.recorder = Recorder(scenario.days, self.population.n_regions)
-        self.measures: list[Measure] = build_measures(scenario, scenario.strategy)
-        self.movement = Movement(self)
-        rel = scenario.disease.relative_infectiousness
-        self.infectiousness = np.zeros(len(State))
-        self.infectiousness[State.PRESYMPTOMATIC] = rel.presymptomatic
-        self.infectiousness[State.ASYMPTOMATIC] = rel.asymptomatic
-        self.infectiousness[State.SYMPTOMATIC] = rel.symptomatic
-        pop, world = self.population, self.world
-        mixing = world.present & (world.state != State.DEAD)
-        self.household_size = np.bincount(pop.household[mixing], minlength=pop.n_households)
-        self.community_size = np.bincount(pop.community[mixing], minlength=pop.n_communities)
-        self.home_size = np.bincount(pop.region[mixing], minlength=pop.n_regions)
-        self.region_size = self.home_size.copy()
-        # kept up to date as agents move, instead of rescanning every agent each day
-        self.stocks = world.counts_by_region()
-        self.away = np.bincount(pop.region[~world.present], minlength=pop.n_regions)
-
-    # --- the context measures act through (measures.base.Context) -----------------------
-    def rng(self, name: str) -> np.random.Generator:
-        """The random stream of a named decision (created on first use)."""
-        if name not in self._streams:
-            self._streams[name] = stream(self.scenario.seed, name)
-        return self._streams[name]
-
-    def service(self, factory: Callable[[VectorizedEngine], _S]) -> _S:
-        """The run's single instance of a shared service, created on first use."""
-        if factory not in self._services:
-            self._services[factory] = factory(self)
-        return self._services[factory]
-
-    def keep_apart(
-        self,
-        idx: np.ndarray,
-        status: Isolation,
-        t: float,
-        until: float | np.ndarray = np.inf,
-        compliance: float = 1.0,
-    ) -> np.ndarray:
-        """Quarantine at home or isolate in hospital; returns and counts the newly kept apart."""
-        newly = self.world.keep_apart(idx, status, until, compliance)
-        column = {Isolation.ISOLATED: "new_isolated", Isolation.HOME: "new_quarantined"}.get(status)
-        if column is not None:
-            self.recorder.count(self.day, column, self.population.region[newly])
-        return newly
-
-    def count(self, column: str, agents: np.ndarray) -> None:
-        """Add today's events of ``agents`` (by home region) to a daily flow column."""
-        self.recorder.count(self.day, column, self.population.region[agents])
-
-    def record(self, table: str, **row: Any) -> None:
-        """Add a row for today to a named output table."""
-        self.recorder.record(table, self.day, **row)
-
-    def arrived_returnees(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
-        """Returnees who entered the city in ``[t0, t1)`` and their arrival times."""
-        plan = self.movement.returnees
-        lo, hi = np.searchsorted(plan.arrival, [t0, t1], side="left")
-        agents, arrival = plan.agent[lo:hi], plan.arrival[lo:hi]
-        here = self.world.present[agents]
-        return agents[here], arrival[here]
-
-    def active_measures(self, t: float) -> list[Measure]:
-        """Measures in force at time ``t``."""
-        return [m for m in self.measures if m.active(t)]
-
-    def join_mixing(self, agents: np.ndarray) -> None:
-        """Add agents who came into the city to the group sizes of every layer."""
-        self._resize(agents, +1)
-
-    # --- the run -----------------------------------------------------------------------------
     def run(self, progress: ProgressHook | None = None) -> Result:
         """Simulate ``scenario.days`` days and return the result."""
         sc = self.scenario
-        for m in self.measures:
-            m.setup(self)
-        self._seed_infections()
+        self._setup_run()
         for day in range(sc.days):
             self.day = day
             self._start_day(day)
@@ -154,192 +55,18 @@ class VectorizedEngine:
             self._end_day(day)
             if progress is not None:
                 progress(1)
-        timeseries, by_region = self.recorder.frames(sc)
-        log = self._infection_log()
-        timeseries["r_t"] = case_reproduction(log, sc.days)
-        tables = self.recorder.table_frames(sc)
-        summary = summarize(sc, timeseries, tables, self._extra_summary())
-        return Result(sc, timeseries, by_region, summary, tables, log)
-
-    def _start_day(self, day: int) -> None:
-        for m in self.active_measures(day + 0.5):
-            m.start_day(self, day)
-        world, pop = self.world, self.population
-        who, dest = self.movement.start_day(day)
-        world.location[:] = pop.region
-        world.location[who] = dest
-        self.recorder.count(day, "n_travellers", pop.region[who])
-        n = pop.n_regions
-        self.region_size = (
-            self.home_size
-            - np.bincount(pop.region[who], minlength=n)
-            + np.bincount(dest, minlength=n)
-        )
+        return self._finish()
 
     def _step(self, t: float) -> None:
         dt = self.scenario.dt
-        arrived = self.movement.arrivals(t, t + dt)
-        if arrived.size:
-            self.away -= np.bincount(self.population.region[arrived], minlength=self.away.size)
-        self._progress(t + dt / 2)
+        self._arrivals(t, t + dt)
+        mid = t + dt / 2
+        self._transitions(mid, self.progression.advance(self.world, mid))
         for m in self.active_measures(t):
             m.before_transmission(self, t)
         self._transmit(t)
         if self.check:
             self._check()
-
-    def _check(self) -> None:
-        """Verify the world's invariants and every incrementally kept count (tests only)."""
-        world, pop = self.world, self.population
-        world.check_invariants()
-        cases = self._services.get(CaseBook)
-        if cases is not None:
-            cases.end_observation()
-            cases.check()
-        assert np.array_equal(self.stocks, world.counts_by_region()), "stock book"
-        assert np.array_equal(
-            self.away, np.bincount(pop.region[~world.present], minlength=self.away.size)
-        )
-        mixing = world.present & (world.state != State.DEAD)
-        assert np.array_equal(
-            self.home_size, np.bincount(pop.region[mixing], minlength=pop.n_regions)
-        )
-        assert np.array_equal(
-            self.region_size, np.bincount(world.location[mixing], minlength=pop.n_regions)
-        )
-        assert np.array_equal(
-            self.household_size, np.bincount(pop.household[mixing], minlength=pop.n_households)
-        )
-
-    def _move(self, agents: np.ndarray, old: int | np.ndarray, new: int | np.ndarray) -> None:
-        """Record in the stock book that ``agents`` left state(s) ``old`` for ``new``."""
-        if agents.size == 0:
-            return
-        n_states, size = len(State), self.stocks.size
-        key = self.population.region[agents].astype(np.int64) * n_states
-        flat = self.stocks.reshape(-1)
-        flat -= np.bincount(key + old, minlength=size)
-        flat += np.bincount(key + new, minlength=size)
-
-    def _end_day(self, day: int) -> None:
-        pop, rec = self.population, self.recorder
-        rec.stocks[day] = self.stocks
-        rec.other[day, :, 0] = self.away
-        for k, mask in enumerate(self._kept_apart_masks(), start=1):
-            if mask is not None:
-                rec.other[day, :, k] = np.bincount(
-                    pop.region[np.flatnonzero(mask)], minlength=pop.n_regions
-                )
-        for m in self.active_measures(day + 0.5):
-            m.end_day(self, day)
-        if self.network.n_roads:
-            self.movement.record_roads(day)
-
-    def _kept_apart_masks(self) -> list[np.ndarray | None]:
-        """Masks behind the ``OTHER_STOCKS`` after ``n_away`` (``None``: nobody)."""
-        world = self.world
-        masks: list[np.ndarray | None] = [None] * 7
-        if world.n_kept_apart:
-            masks[0] = world.isolation == Isolation.HOME
-            masks[1] = world.isolation == Isolation.SITE
-            masks[2] = world.isolation == Isolation.ISOLATED
-        cases = self._services.get(CaseBook)
-        if cases is not None:
-            cases.end_observation()
-            masks[3] = cases.suspected
-            masks[4] = np.isfinite(cases.confirmed_time) & (world.isolation == Isolation.ISOLATED)
-            masks[5] = cases.contact_under_observation()
-            masks[6] = cases.site_overflow
-        return masks
-
-    def _seed_infections(self) -> None:
-        imp = self.scenario.importation
-        if imp.initial_infections == 0:
-            return
-        rng = self.rng("seeding")
-        pool = np.flatnonzero(self.world.present)
-        if imp.initial_region is not None:
-            r = self.scenario.region_names.index(imp.initial_region)
-            pool = pool[self.population.region[pool] == r]
-        chosen = np.sort(
-            rng.choice(pool, size=min(imp.initial_infections, pool.size), replace=False)
-        )
-        self.progression.infect(self.world, chosen, 0.0, Source.SEED, NO_INFECTOR)
-        self._move(chosen, State.SUSCEPTIBLE, State.EXPOSED)
-        self.recorder.infections(0, self.population.region[chosen], Source.SEED)
-
-    def _resize(self, agents: np.ndarray, sign: int) -> None:
-        """Add (``+1``) or remove (``-1``) agents from the group sizes of every layer."""
-        pop, world = self.population, self.world
-        self.household_size += sign * np.bincount(pop.household[agents], minlength=pop.n_households)
-        self.community_size += sign * np.bincount(
-            pop.community[agents], minlength=pop.n_communities
-        )
-        self.region_size += sign * np.bincount(world.location[agents], minlength=pop.n_regions)
-        self.home_size += sign * np.bincount(pop.region[agents], minlength=pop.n_regions)
-
-    def _progress(self, t: float) -> None:
-        entered = self.progression.advance(self.world, t)
-        region, rec, day = self.population.region, self.recorder, self.day
-        empty = np.empty(0, dtype=np.int64)
-        self._book_transitions(entered)
-        rec.count(day, "new_symptomatic", region[entered.get(State.SYMPTOMATIC, empty)])
-        rec.count(day, "new_recoveries", region[entered.get(State.RECOVERED, empty)])
-        dead = entered.get(State.DEAD, empty)
-        rec.count(day, "new_deaths", region[dead])
-        if dead.size:
-            self._resize(dead, -1)
-        if self.world.n_kept_apart:
-            self.world.release(t)
-        for m in self.active_measures(t):
-            m.after_progression(self, t, entered)
-
-    def _book_transitions(self, entered: dict[State, np.ndarray]) -> None:
-        """Update the stock book from the states agents entered (each from its one predecessor)."""
-        empty = np.empty(0, dtype=np.int64)
-        self._move(entered.get(State.PRESYMPTOMATIC, empty), State.EXPOSED, State.PRESYMPTOMATIC)
-        self._move(entered.get(State.ASYMPTOMATIC, empty), State.PRESYMPTOMATIC, State.ASYMPTOMATIC)
-        self._move(entered.get(State.SYMPTOMATIC, empty), State.PRESYMPTOMATIC, State.SYMPTOMATIC)
-        recovered = entered.get(State.RECOVERED, empty)
-        was_sick = (self.world.flags[recovered] & Flag.SYMPTOMATIC).astype(bool)
-        previous = np.where(was_sick, State.SYMPTOMATIC, State.ASYMPTOMATIC)
-        self._move(recovered, previous, State.RECOVERED)
-        self._move(entered.get(State.DEAD, empty), State.SYMPTOMATIC, State.DEAD)
-
-    def imported(self, agents: np.ndarray) -> None:
-        """Book returnees who arrived infected (from S to the state they arrived in)."""
-        self._move(agents, State.SUSCEPTIBLE, self.world.state[agents])
-
-    def _layers(self, t: float) -> list[Layer]:
-        beta, pop, world = self.scenario.transmission.beta, self.population, self.world
-        factors = ContactFactors(
-            pop.size, world.contact_factor(household=True), world.contact_factor(household=False)
-        )
-        active = self.active_measures(t)
-        for m in active:
-            m.contact_factors(self, t, factors)
-        layers = [
-            Layer(
-                Source.HOUSEHOLD,
-                beta.household,
-                pop.household,
-                self.household_size,
-                factors.get("household"),
-            ),
-            Layer(
-                Source.COMMUNITY,
-                beta.community,
-                pop.community,
-                self.community_size,
-                factors.get("community"),
-            ),
-            Layer(
-                Source.REGION, beta.region, world.location, self.region_size, factors.get("region")
-            ),
-        ]
-        for m in active:
-            layers.extend(m.extra_layers(self, t))
-        return layers
 
     def _transmit(self, t: float) -> None:
         world = self.world
@@ -358,28 +85,3 @@ class VectorizedEngine:
         self.progression.infect(world, new.infectee, t + dt / 2, new.source, new.infector)
         self._move(new.infectee, State.SUSCEPTIBLE, State.EXPOSED)
         self.recorder.infections(self.day, self.population.region[new.infectee], new.source)
-
-    def _extra_summary(self) -> dict[str, Any]:
-        cases = self._services.get(CaseBook)
-        if cases is None:
-            return {}
-        dead = self.world.state == State.DEAD
-        return {"deaths_confirmed": int(np.count_nonzero(dead & np.isfinite(cases.confirmed_time)))}
-
-    def _infection_log(self) -> pd.DataFrame:
-        world = self.world
-        idx = np.flatnonzero(world.source >= 0)
-        idx = idx[np.argsort(world.infection_time[idx], kind="stable")]
-        return pd.DataFrame(
-            {
-                "infectee": idx,
-                "infector": world.infector[idx],
-                "time": world.infection_time[idx],
-                "source": pd.Categorical.from_codes(
-                    world.source[idx], [s.name.lower() for s in Source]
-                ),
-                "region": pd.Categorical.from_codes(
-                    world.population.region[idx], list(self.population.region_names)
-                ),
-            }
-        )
