@@ -68,6 +68,13 @@ class Course:
         return flags.astype(np.uint8)
 
 
+# plain ints for the hot paths (attribute access on IntEnum classes is slow)
+_E, _P, _A, _I = (
+    int(s) for s in (State.EXPOSED, State.PRESYMPTOMATIC, State.ASYMPTOMATIC, State.SYMPTOMATIC)
+)
+_SYMPTOMATIC, _FATAL = Flag.SYMPTOMATIC, Flag.FATAL
+
+
 class Progression:
     """Moves infected agents through their states when their scheduled time comes."""
 
@@ -156,20 +163,18 @@ class Progression:
         d = self.disease
         state = world.state[due]
         out: dict[State, np.ndarray] = {}
-        exposed = due[state == State.EXPOSED]
+        exposed = due[state == _E]
         self._enter(world, exposed, State.PRESYMPTOMATIC, d.presymptomatic_period, out)
-        pre = due[state == State.PRESYMPTOMATIC]
-        sym = (world.flags[pre] & Flag.SYMPTOMATIC).astype(bool)
+        pre = due[state == _P]
+        sym = (world.flags[pre] & _SYMPTOMATIC).astype(bool)
         self._enter(world, pre[~sym], State.ASYMPTOMATIC, d.asymptomatic_period, out)
         onset = pre[sym]
-        fatal = (world.flags[onset] & Flag.FATAL).astype(bool)
+        fatal = (world.flags[onset] & _FATAL).astype(bool)
         self._enter(world, onset[~fatal], State.SYMPTOMATIC, d.symptomatic_period, out)
         self._enter(world, onset[fatal], State.SYMPTOMATIC, d.onset_to_death, out)
-        ending = (state == State.ASYMPTOMATIC) | (state == State.SYMPTOMATIC)
+        ending = (state == _A) | (state == _I)
         ending_idx = due[ending]
-        dies = (world.flags[ending_idx] & Flag.FATAL).astype(bool) & (
-            state[ending] == State.SYMPTOMATIC
-        )
+        dies = (world.flags[ending_idx] & _FATAL).astype(bool) & (state[ending] == _I)
         for new_state, idx in (
             (State.RECOVERED, ending_idx[~dies]),
             (State.DEAD, ending_idx[dies]),

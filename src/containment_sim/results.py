@@ -76,7 +76,14 @@ class Recorder:
         """Record infections of agents with home ``region`` and ``Source`` code(s) ``source``."""
         if region.size == 0:
             return
-        source = np.broadcast_to(np.asarray(source), region.shape)
+        if np.ndim(source) == 0:  # one source for all: no masks needed
+            code = int(source)
+            self.count(day, "new_infections", region)
+            self.count(day, _SOURCE_COLUMN[Source(code)], region)
+            if code in _LOCAL:
+                self.count(day, "new_infections_local", region)
+            return
+        source = np.asarray(source)
         self.count(day, "new_infections", region)
         for code, column in _SOURCE_COLUMN.items():
             self.count(day, column, region[source == code])

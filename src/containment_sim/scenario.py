@@ -326,7 +326,7 @@ class Scenario(StrictModel):
     days: PositiveInt
     seed: NonNegativeInt = 0
     dt: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
-    engine: Literal["vectorized"] = "vectorized"
+    engine: Literal["vectorized", "des"] = "vectorized"
     population: Population
     disease: Disease = Field(default_factory=Disease)
     transmission: Transmission

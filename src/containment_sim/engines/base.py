@@ -32,6 +32,13 @@ __all__ = ["EngineBase", "ProgressHook"]
 
 _S = TypeVar("_S")
 
+# plain ints for per-event paths (attribute access on IntEnum classes is slow)
+_E, _P, _A, _I, _R, _D = (int(s) for s in list(State)[1:])
+_N_STATES = len(State)
+_PREVIOUS = {_P: _E, _A: _P, _I: _P, _D: _I}
+"""The state each state is entered from (recovery comes from A or I)."""
+_ENTRY_COLUMN = {_I: "new_symptomatic", _R: "new_recoveries", _D: "new_deaths"}
+
 ProgressHook = Callable[[int], None]
 """Called with the number of days just completed."""
 
@@ -167,11 +174,15 @@ class EngineBase:
         """Record in the stock book that ``agents`` left state(s) ``old`` for ``new``."""
         if agents.size == 0:
             return
-        n_states, size = len(State), self.stocks.size
-        key = self.population.region[agents].astype(np.int64) * n_states
         flat = self.stocks.reshape(-1)
-        flat -= np.bincount(key + old, minlength=size)
-        flat += np.bincount(key + new, minlength=size)
+        if agents.size == 1 and np.ndim(old) == 0 and np.ndim(new) == 0:  # one event (DES)
+            key = int(self.population.region[agents[0]]) * _N_STATES
+            flat[key + int(old)] -= 1
+            flat[key + int(new)] += 1
+            return
+        key = self.population.region[agents].astype(np.int64) * _N_STATES
+        flat -= np.bincount(key + old, minlength=flat.size)
+        flat += np.bincount(key + new, minlength=flat.size)
 
     def _end_day(self, day: int) -> None:
         pop, rec = self.population, self.recorder
@@ -232,15 +243,17 @@ class EngineBase:
 
     def _book_transitions(self, entered: dict[State, np.ndarray]) -> None:
         """Update the stock book from the states agents entered (each from its one predecessor)."""
-        empty = np.empty(0, dtype=np.int64)
-        self._move(entered.get(State.PRESYMPTOMATIC, empty), State.EXPOSED, State.PRESYMPTOMATIC)
-        self._move(entered.get(State.ASYMPTOMATIC, empty), State.PRESYMPTOMATIC, State.ASYMPTOMATIC)
-        self._move(entered.get(State.SYMPTOMATIC, empty), State.PRESYMPTOMATIC, State.SYMPTOMATIC)
-        recovered = entered.get(State.RECOVERED, empty)
-        was_sick = (self.world.flags[recovered] & Flag.SYMPTOMATIC).astype(bool)
-        previous = np.where(was_sick, State.SYMPTOMATIC, State.ASYMPTOMATIC)
-        self._move(recovered, previous, State.RECOVERED)
-        self._move(entered.get(State.DEAD, empty), State.SYMPTOMATIC, State.DEAD)
+        for state, agents in entered.items():
+            if agents.size == 0:
+                continue
+            if state == _R:
+                sick = (self.world.flags[agents] & Flag.SYMPTOMATIC).astype(bool)
+                previous: int | np.ndarray = (
+                    np.where(sick, _I, _A) if agents.size > 1 else (_I if sick[0] else _A)
+                )
+                self._move(agents, previous, _R)
+            else:
+                self._move(agents, _PREVIOUS[state], state)
 
     def imported(self, agents: np.ndarray) -> None:
         """Book returnees who arrived infected (from S to the state they arrived in)."""
@@ -305,16 +318,13 @@ class EngineBase:
     def _transitions(self, t: float, entered: dict[State, np.ndarray]) -> None:
         """Book and count the transitions of natural history, then let measures react."""
         region, rec, day = self.population.region, self.recorder, self.day
-        empty = np.empty(0, dtype=np.int64)
         self._book_transitions(entered)
-        rec.count(day, "new_symptomatic", region[entered.get(State.SYMPTOMATIC, empty)])
-        rec.count(day, "new_recoveries", region[entered.get(State.RECOVERED, empty)])
-        dead = entered.get(State.DEAD, empty)
-        rec.count(day, "new_deaths", region[dead])
-        if dead.size:
-            self._resize(dead, -1)
-        if self.world.n_kept_apart:
-            self.world.release(t)
+        for state, agents in entered.items():
+            column = _ENTRY_COLUMN.get(state)
+            if column is not None:
+                rec.count(day, column, region[agents])
+            if state == _D:
+                self._resize(agents, -1)
         for m in self.active_measures(t):
             m.after_progression(self, t, entered)
 

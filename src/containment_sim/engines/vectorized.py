@@ -62,6 +62,8 @@ class VectorizedEngine(EngineBase):
         self._arrivals(t, t + dt)
         mid = t + dt / 2
         self._transitions(mid, self.progression.advance(self.world, mid))
+        if self.world.n_kept_apart:
+            self.world.release(mid)
         for m in self.active_measures(t):
             m.before_transmission(self, t)
         self._transmit(t)

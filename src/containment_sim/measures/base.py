@@ -216,6 +216,13 @@ class Measure:
         """Mixing layers this measure adds for this step (e.g. a quarantine site's facility)."""
         return []
 
+    def extra_layer_rates(self) -> dict[int, float]:
+        """Largest rate (beta) of each extra layer this measure may add, by ``Source`` code.
+
+        The discrete-event engine needs it to bound contact rates.
+        """
+        return {}
+
     def end_day(self, ctx: Context, day: int) -> None:
         """Called at the end of each day (record the day's outputs here)."""
 

@@ -137,6 +137,9 @@ class CommunityClosure(Measure):
         stays = self.rng.random(confined.size) < self.compliance(t)[community[confined]]
         free[confined[stays]] = False
 
+    def extra_layer_rates(self) -> dict[int, float]:
+        return {Source.DELIVERY: self.spec.delivery_beta if self.spec.purchasing_agents else 0.0}
+
     def extra_layers(self, ctx: Context, t: float) -> list[Layer]:
         if (
             self.spec.delivery_beta == 0

@@ -311,6 +311,9 @@ class QuarantineSite(Measure):
         names_ = [s.name for s in self.spec.sites]
         self.index = self.registry.add(names_, regions, capacity, (self.start, self.end))
 
+    def extra_layer_rates(self) -> dict[int, float]:
+        return {Source.FACILITY: self.spec.facility_beta}
+
     def extra_layers(self, ctx: Context, t: float) -> list[Layer]:
         if self.spec.facility_beta == 0:
             return []
