@@ -23,7 +23,7 @@ import pandas as pd
 from containment_sim.experiments import make_tasks, run_tasks, tidy_outcomes
 from containment_sim.scenario import Scenario
 
-__all__ = ["MAX_UNITS", "attribute", "shapley_values"]
+__all__ = ["MAX_UNITS", "attribute", "check_units", "shapley_values"]
 
 MAX_UNITS = 6
 """Largest number of units for which the factorial design is run (2^6 = 64 subsets)."""
@@ -52,6 +52,31 @@ def shapley_values(
                 s = frozenset(subset)
                 phi[i] += weight * (value(s | {i}) - value(s))
     return phi
+
+
+def check_units(
+    scenario: Scenario, strategy: str, units: Mapping[str, Sequence[str]] | None
+) -> dict[str, list[str]]:
+    """The units of an attribution, checked.
+
+    They must cover the strategy's measures exactly once, and be at most ``MAX_UNITS``.
+
+    Raises:
+        KeyError: Unknown strategy.
+        ValueError: Bad units.
+    """
+    if strategy not in scenario.strategies:
+        raise KeyError(f"unknown strategy {strategy!r}; defined: {', '.join(scenario.strategies)}")
+    measures = scenario.strategies[strategy]
+    groups = {m: [m] for m in measures} if units is None else {k: list(v) for k, v in units.items()}
+    if sorted(m for ms in groups.values() for m in ms) != sorted(measures):
+        raise ValueError(f"units must cover the measures of {strategy!r} exactly once: {measures}")
+    if len(groups) > MAX_UNITS:
+        raise ValueError(
+            f"{len(groups)} units need 2^{len(groups)} subsets; group them into at most "
+            f"{MAX_UNITS} units (units={{name: [measures]}} or --group)"
+        )
+    return groups
 
 
 def attribute(
@@ -84,15 +109,7 @@ def attribute(
     Raises:
         ValueError: More than ``MAX_UNITS`` units, or units that do not cover the strategy.
     """
-    measures = scenario.strategies[strategy]
-    groups = {m: [m] for m in measures} if units is None else {k: list(v) for k, v in units.items()}
-    if sorted(m for ms in groups.values() for m in ms) != sorted(measures):
-        raise ValueError(f"units must cover the measures of {strategy!r} exactly once: {measures}")
-    if len(groups) > MAX_UNITS:
-        raise ValueError(
-            f"{len(groups)} units need 2^{len(groups)} subsets; group them into at most "
-            f"{MAX_UNITS} units (units={{name: [measures]}} or --group)"
-        )
+    groups = check_units(scenario, strategy, units)
     names = list(groups)
     subsets = [frozenset(c) for r in range(len(names) + 1) for c in combinations(names, r)]
     labels = {s: "subset:" + "+".join(sorted(s)) for s in subsets}

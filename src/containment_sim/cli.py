@@ -69,6 +69,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("scenario", nargs="?", default=None, help=scen_help)
     p.add_argument(
+        "--engine",
+        choices=("vectorized", "des"),
+        help="vectorized (fixed steps, fast) or des (SimPy events, the reference)",
+    )
+    p.add_argument(
         "--strategy",
         help="strategy to run, as named in the scenario "
         "(default: the scenario's `strategy`, usually none)",
@@ -117,6 +122,7 @@ def _apply_overrides(scenario: Scenario, args: argparse.Namespace) -> Scenario:
         "population.scale": args.scale,
         "dt": args.dt,
         "strategy": getattr(args, "strategy", None),
+        "engine": getattr(args, "engine", None),
     }
     try:
         return with_overrides(scenario, changes)
@@ -128,6 +134,7 @@ def _apply_overrides(scenario: Scenario, args: argparse.Namespace) -> Scenario:
             "days": "--days",
             "dt": "--dt",
             "strategy": "--strategy",
+            "engine": "--engine",
         }
         raise ScenarioError(
             [replace(p, field=options.get(p.field, p.field)) for p in problems]
@@ -167,7 +174,7 @@ def _summary_table(result: Result, elapsed: float) -> str:
     s = result.summary
     rows: list[tuple[str, Any]] = [
         ("scenario", f"{s['scenario_name']} (seed {s['seed']}, scale {s['scale']}, dt {s['dt']})"),
-        ("strategy", s["strategy"]),
+        ("engine, strategy", f"{s['engine']}, {s['strategy']}"),
         ("period", f"{s['start_date']} + {s['days']} days"),
         ("population", f"{s['population']:,}"),
         ("infections", f"{s['total_infections']:,} ({s['attack_rate']:.1%} of the population)"),

@@ -11,9 +11,9 @@ from typing import Any
 import pandas as pd
 from ruamel.yaml import YAML
 
-from containment_sim.attribution import attribute
+from containment_sim.attribution import attribute, check_units
 from containment_sim.experiments import Comparison, compare
-from containment_sim.loading import Problem, ScenarioError
+from containment_sim.loading import Problem, ScenarioError, problems_from
 from containment_sim.scenario import Scenario
 from containment_sim.sweep import sweep
 
@@ -62,7 +62,7 @@ def add_experiment_commands(sub: Any, scenario_help: str, load: Any) -> None:
     )
     p.add_argument("--strategy", help="strategy to run (default: the scenario's)")
     p.add_argument("--outcome", default="total_infections", help="outcome to chart")
-    _common(p)
+    _common(p, per="grid point")
     p.set_defaults(handler=lambda a: _cmd_sweep(a, load(a)))
 
     p = sub.add_parser("plot", help="redraw the charts of a saved run, comparison or sweep")
@@ -70,13 +70,14 @@ def add_experiment_commands(sub: Any, scenario_help: str, load: Any) -> None:
     p.set_defaults(handler=_cmd_plot)
 
 
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--replicates", type=int, default=20, help="runs per strategy (default 20)")
+def _common(p: argparse.ArgumentParser, per: str = "strategy") -> None:
+    p.add_argument("--replicates", type=int, default=20, help=f"runs per {per} (default 20)")
     p.add_argument("--workers", type=int, default=1, help="local worker processes (default 1)")
     p.add_argument("--seed", type=int, help="base seed; replicate r uses seed + r")
     p.add_argument("--days", type=int, help="number of days to simulate")
     p.add_argument("--scale", type=float, help="fraction of the population to simulate")
     p.add_argument("--dt", type=float, help="step length in days")
+    p.add_argument("--engine", choices=("vectorized", "des"), help="simulation engine")
     p.add_argument("--out", type=Path, help="output folder")
     p.add_argument("--no-plot", action="store_true", help="write tables only")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -93,13 +94,15 @@ def _bar(total: int, quiet: bool, desc: str) -> Any:
 def _cmd_compare(args: argparse.Namespace, scenario: Scenario) -> int:
     strategies = args.strategies.split(",") if args.strategies else None
     try:
+        units = _units(args.group) if args.group else None
+        if args.attribute:  # fail before the comparison runs
+            check_units(scenario, args.attribute, units)
         n = len(strategies or scenario.strategies) * args.replicates
         with _bar(n, args.quiet, "compare") as bar:
             cmp = compare(
                 scenario, strategies, args.replicates, args.seed, args.workers, bar.update
             )
         if args.attribute:
-            units = _units(args.group) if args.group else None
             k = len(units) if units else len(scenario.strategies[args.attribute])
             with _bar(2**k * args.replicates, args.quiet, "attribute") as bar:
                 cmp.attribution = attribute(
@@ -155,7 +158,7 @@ def _comparison_text(cmp: Comparison) -> str:
     if cmp.attribution is not None:
         lines.append("\nattribution (Shapley values of infections averted):")
         for _, row in cmp.attribution.iterrows():
-            lines.append(f"  {row['unit']:<28}{row['shapley']:>14,.0f}  ({row['share']:.0%})")
+            lines.append(f"  {row['unit']:<28}{row['shapley']:>14,.0f}  ({row['share']:+.1%})")
     return "\n".join(lines)
 
 
@@ -194,10 +197,11 @@ def _cmd_sweep(args: argparse.Namespace, scenario: Scenario) -> int:
                 args.workers,
                 bar.update,
             )
-    except (KeyError, ValueError, ValidationError) as exc:
-        raise ScenarioError(
-            [Problem("command line", None, "--param", str(exc).splitlines()[0])]
-        ) from None
+    except ValidationError as exc:
+        raise ScenarioError(problems_from(exc, None, "--param")) from None
+    except (KeyError, ValueError) as exc:
+        message = str(exc).strip("'\"")
+        raise ScenarioError([Problem("command line", None, "--param", message)]) from None
     out = args.out or Path("results") / f"{scenario.name}-sweep"
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "sweep.csv", index=False)
@@ -216,6 +220,10 @@ def _sweep_chart(table: pd.DataFrame, params: list[str], outcome: str, out: Path
     from containment_sim.plotting import save_figure
 
     fig = plot_sweep(table, params, outcome)
+    fig.suptitle(
+        f"{outcome.replace('_', ' ')}: strategy {table['strategy'].iloc[0]}, "
+        f"{table['replicate'].nunique()} replicates per point"
+    )
     for suffix in (".png", ".svg"):
         save_figure(fig, out / f"sweep{suffix}")
 

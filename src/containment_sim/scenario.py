@@ -492,6 +492,7 @@ def with_overrides(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
         changes: ``{"population.scale": 0.1, "seed": 3, ...}``; ``None`` values are skipped.
 
     Raises:
+        KeyError: A path does not lead to a field of the scenario.
         pydantic.ValidationError: A changed value is not allowed.
     """
     data = scenario.model_dump(by_alias=True)
@@ -500,7 +501,11 @@ def with_overrides(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
             continue
         *parents, leaf = path.split(".")
         node = data
-        for key in parents:
+        for depth, key in enumerate(parents):
+            if not isinstance(node, dict) or key not in node:
+                where = ".".join(parents[:depth]) or "the scenario"
+                known = (", ".join(node) if isinstance(node, dict) else "") or "nothing"
+                raise KeyError(f"{path}: {where} has no {key!r}; it has: {known}")
             node = node[key]
         node[leaf] = value
     return Scenario.model_validate(data)

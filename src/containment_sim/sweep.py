@@ -23,7 +23,7 @@ def sweep(
     scenario: Scenario,
     params: Mapping[str, Sequence[Any]],
     strategy: str | None = None,
-    replicates: int = 5,
+    replicates: int = 20,
     seed: int | None = None,
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
