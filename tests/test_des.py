@@ -139,3 +139,70 @@ def test_engines_agree_statistically() -> None:
     assert abs(vec["total_infections"].mean() - target) < abs(
         coarse["total_infections"].mean() - target
     )
+
+
+def queue_engine(**checkpoint) -> DESEngine:
+    scenario = Scenario.model_validate(
+        {
+            "name": "queue",
+            "start_date": "2020-01-01",
+            "days": 2,
+            "seed": 1,
+            "engine": "des",
+            "population": {
+                "regions": [
+                    {"name": "A", "population": 50, "communities": 1},
+                    {"name": "B", "population": 50, "communities": 1},
+                ]
+            },
+            "transmission": {"beta": {}},
+            "mobility": {"roads": [{"name": "AB", "between": ["A", "B"]}]},
+            "measures": {
+                "k": {
+                    "type": "checkpoint",
+                    "road": "AB",
+                    "capacity": 10,
+                    "sensitivity": 1.0,
+                    "lanes": 1,
+                    "service_time": {"dist": "fixed", "mean": 0.1},
+                    **checkpoint,
+                }
+            },
+            "strategies": {"t": ["k"]},
+            "strategy": "t",
+        }
+    )
+    engine = DESEngine(scenario)
+    engine._setup_run()
+    return engine
+
+
+def trace(engine: DESEngine, when: list[float]) -> pd.DataFrame:
+    checkpoint = engine.measures[0]
+    engine.enqueue(checkpoint, np.arange(len(when)), np.array(when))
+    engine.env.run(until=1.0)
+    return pd.DataFrame(engine.recorder.tables["checkpoint_log"]).set_index("agent").sort_index()
+
+
+def test_three_travellers_one_lane_fixed_service_times() -> None:
+    log = trace(queue_engine(), [0.25, 0.25, 0.30])
+    assert np.allclose(log["start"], [0.25, 0.35, 0.45])
+    assert np.allclose(log["end"], [0.35, 0.45, 0.55])
+    assert np.allclose(log["wait"], [0.0, 0.10, 0.15])
+    assert (log["outcome"] == "screened").all()
+
+
+def test_a_traveller_out_of_patience_turns_back_home() -> None:
+    engine = queue_engine(patience=0.12)
+    engine.world.location[2] = 1  # on a trip to B today
+    log = trace(engine, [0.25, 0.25, 0.30])
+    assert list(log["outcome"]) == ["screened", "screened", "turned_back"]
+    assert np.isclose(log.loc[2, "end"], 0.42) and np.isnan(log.loc[2, "start"])
+    assert engine.world.location[2] == 0, "back in the home region"
+    assert engine.measures[0].counts["unchecked"] == 1
+
+
+def test_two_lanes_serve_in_parallel() -> None:
+    log = trace(queue_engine(lanes=2), [0.25, 0.25, 0.30])
+    assert np.allclose(log["start"], [0.25, 0.25, 0.35])
+    assert np.allclose(log["end"], [0.35, 0.35, 0.45])

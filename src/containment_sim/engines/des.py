@@ -27,7 +27,9 @@ from typing import Any
 import numpy as np
 import simpy
 
+from containment_sim.disease import sample
 from containment_sim.engines.base import EngineBase, ProgressHook
+from containment_sim.measures.external import Checkpoint
 from containment_sim.results import Result
 from containment_sim.scenario import Scenario
 from containment_sim.transmission import Layer
@@ -75,6 +77,7 @@ class DESEngine(EngineBase):
         self.members: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.visitors = (np.empty(0, dtype=np.int64), np.zeros(pop.n_regions + 1, dtype=np.int64))
         self.events = 0
+        self.lanes: dict[str, simpy.Resource] = {}
 
     # --- the run -----------------------------------------------------------------------------
     def run(self, progress: ProgressHook | None = None) -> Result:
@@ -93,6 +96,8 @@ class DESEngine(EngineBase):
         """Day starts and ends, and the measures' tick every ``dt``."""
         sc = self.scenario
         for day in range(sc.days):
+            if day > self.env.now:
+                yield self.env.timeout(day - self.env.now)
             if day > 0:
                 self._end_day(day - 1)
                 if progress is not None:
@@ -116,6 +121,14 @@ class DESEngine(EngineBase):
             m.before_transmission(self, t)
         self.layers = {ly.source: ly for ly in self._layers(t)}
         self.members = {s: _members(ly) for s, ly in self.layers.items() if s > Source.REGION}
+        for name, lanes in self.lanes.items():
+            self.record(
+                "checkpoint_queues",
+                time=t,
+                checkpoint=name,
+                waiting=len(lanes.queue),
+                in_service=lanes.count,
+            )
         if self.check:
             self._check()
 
@@ -127,6 +140,81 @@ class DESEngine(EngineBase):
             self.world.location[order], np.arange(self.population.n_regions + 1)
         )
         self.visitors = (order, starts)
+
+    # --- checkpoints with lanes -------------------------------------------------------------
+    def checkpoint_queue(self, checkpoint: Checkpoint, agents: np.ndarray, t: float) -> None:
+        """Today's travellers reach ``checkpoint`` between 06:00 and 18:00 and queue there."""
+        day = float(np.floor(t))
+        self.enqueue(checkpoint, agents, day + 0.25 + 0.5 * checkpoint.rng.random(agents.size))
+
+    def enqueue(self, checkpoint: Checkpoint, agents: np.ndarray, when: np.ndarray) -> None:
+        """Travellers ``agents`` reach the checkpoint at times ``when`` (one process each)."""
+        if checkpoint.name not in self.lanes:
+            self.lanes[checkpoint.name] = simpy.Resource(self.env, capacity=checkpoint.spec.lanes)
+        lanes = self.lanes[checkpoint.name]
+        for agent, at in zip(agents.tolist(), when.tolist(), strict=True):
+            self.env.process(self._traveller(checkpoint, lanes, agent, at))
+
+    def _traveller(
+        self, checkpoint: Checkpoint, lanes: simpy.Resource, agent: int, at: float
+    ) -> Generator[simpy.Event, Any, None]:
+        """One traveller at a checkpoint.
+
+        The traveller queues for a lane, gives up after ``patience``, or is checked for
+        ``service_time`` and screened.
+        """
+        spec, env = checkpoint.spec, self.env
+        if at > env.now:
+            yield env.timeout(at - env.now)
+        with lanes.request() as request:
+            waited = yield (request | env.timeout(spec.patience)) if spec.patience else request
+            if spec.patience and request not in waited:
+                outcome = "turned_back" if spec.on_timeout == "turn_back" else "passed_unchecked"
+                if outcome == "turned_back":
+                    self._cancel_trip(agent)
+                checkpoint.counts["unchecked"] += 1
+                self._log(checkpoint, agent, at, np.nan, env.now, outcome)
+                return
+            start = env.now
+            service = spec.service_time
+            duration = (
+                sample(service, checkpoint.rng, 1)[0] if service else spec.mean_service_time()
+            )
+            yield env.timeout(duration)
+        detected, _ = checkpoint.screen(self, env.now, np.array([agent]), "trip")
+        if detected[0]:
+            self._cancel_trip(agent)
+        self._log(checkpoint, agent, at, start, env.now, "detected" if detected[0] else "screened")
+
+    def _log(
+        self,
+        checkpoint: Checkpoint,
+        agent: int,
+        arrival: float,
+        start: float,
+        end: float,
+        outcome: str,
+    ) -> None:
+        self.record(
+            "checkpoint_log",
+            checkpoint=checkpoint.name,
+            agent=agent,
+            arrival=arrival,
+            start=start,
+            end=end,
+            wait=(start if start == start else end) - arrival,
+            outcome=outcome,
+        )
+
+    def _cancel_trip(self, agent: int) -> None:
+        """A traveller who turns back (or is isolated) spends the day in their home region."""
+        world, home = self.world, int(self.population.region[agent])
+        away = int(world.location[agent])
+        if away != home:
+            world.location[agent] = home
+            if world.present[agent] and world.state[agent] != _D:
+                self.region_size[away] -= 1
+                self.region_size[home] += 1
 
     # --- natural history ------------------------------------------------------------------
     def _launch(self, i: int) -> None:

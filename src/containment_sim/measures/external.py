@@ -18,10 +18,10 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from pydantic import Field, NonNegativeFloat, PositiveFloat, model_validator
+from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
 
 from containment_sim.measures.base import Context, Crossing, Measure, register
-from containment_sim.scenario import Fraction, MeasureSpec, Schedule
+from containment_sim.scenario import Distribution, Fraction, MeasureSpec, Schedule
 from containment_sim.world import Isolation, State
 
 __all__ = [
@@ -139,14 +139,29 @@ class CheckpointSpec(MeasureSpec):
     sensitivity: Fraction
     fever_fraction: Fraction = FEVER_FRACTION
     diligence: Schedule = 1.0
+    lanes: PositiveInt = 1
+    service_time: Distribution | None = None
+    patience: PositiveFloat | None = None
+    on_timeout: Literal["turn_back", "pass"] = "turn_back"
+
+    def mean_service_time(self) -> float:
+        """Days one check takes in a lane: ``service_time``'s mean, or ``lanes / capacity``."""
+        if self.service_time is not None:
+            return self.service_time.mean
+        return self.lanes / self.capacity if self.capacity > 0 else float("inf")
 
 
 @register(CheckpointSpec)
 class Checkpoint(Measure):
     """A staffed checkpoint (值守卡点) screening everyone whose route uses its road.
 
-    ``capacity`` is checks per day at full scale (scaled with the population). Screening
-    order within a day is random; people beyond the capacity pass unchecked.
+    In the vectorized engine, ``capacity`` is checks per day at full scale (scaled with the
+    population); screening order within a day is random and people beyond the capacity pass
+    unchecked. In the discrete-event engine, trips through the checkpoint queue for one of its
+    ``lanes`` (a SimPy resource); a check takes ``service_time`` (default ``lanes /
+    capacity`` days, the same throughput); a traveller who has waited ``patience`` days turns
+    back or drives on unchecked (``on_timeout``). Either way a screened person is judged by
+    :meth:`screen`.
     """
 
     spec: CheckpointSpec
@@ -167,29 +182,47 @@ class Checkpoint(Measure):
         here = np.flatnonzero(crossing.on_road(self.road) & ~crossing.stopped)
         if here.size == 0:
             return
+        queue = getattr(ctx, "checkpoint_queue", None)
+        if queue is not None and crossing.kind == "trip":
+            self.counts["travellers"] += here.size
+            queue(self, crossing.agents[here], t)  # screened when each reaches a lane
+            return
         here = self.rng.permutation(here)
         n = min(here.size, self.left)
         screened, self.left = here[:n], self.left - n
+        detected, registered = self.screen(ctx, t, crossing.agents[screened], crossing.kind)
+        crossing.stopped[screened[detected]] = True
+        crossing.registered[screened[registered]] = True
+        self.counts["travellers"] += here.size
+        self.counts["unchecked"] += here.size - n
+
+    def screen(
+        self, ctx: Context, t: float, agents: np.ndarray, kind: str
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Check people: detect (and isolate) febrile symptomatic ones, register arrivals.
+
+        A symptomatic person is detected with probability ``fever_fraction * sensitivity *
+        diligence``; an arriving returnee is registered with probability ``diligence``.
+
+        Returns:
+            Masks of the detected and of the registered.
+        """
+        n = agents.size
         diligence = self.level(self.spec.diligence, t)
-        agents = crossing.agents[screened]
         sick = ctx.world.state[agents] == State.SYMPTOMATIC
         p = self.spec.fever_fraction * self.spec.sensitivity * diligence
         detected = sick & (self.rng.random(n) < p)
         if detected.any():
             ctx.keep_apart(np.sort(agents[detected]), Isolation.ISOLATED, t)
-            crossing.stopped[screened[detected]] = True
-        registered = 0
-        if crossing.kind == "arrival":
-            reg = self.rng.random(n) < diligence
-            crossing.registered[screened[reg]] = True
-            registered = int(reg.sum())
+        registered = np.zeros(n, dtype=bool)
+        if kind == "arrival":
+            registered = self.rng.random(n) < diligence
         c = self.counts
-        c["travellers"] += here.size
         c["screened"] += n
-        c["unchecked"] += here.size - n
         c["screened_symptomatic"] += int(sick.sum())
         c["detected"] += int(detected.sum())
-        c["registered"] += registered
+        c["registered"] += int(registered.sum())
+        return detected, registered
 
     def end_day(self, ctx: Context, day: int) -> None:
         ctx.record(
