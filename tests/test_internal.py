@@ -86,6 +86,8 @@ def test_invariants_hold_every_step_with_all_internal_measures() -> None:
     result = run(world(measures), check=True)  # world, stock book and case book every step
     sites, hospitals = result.tables["sites"], result.tables["hospitals"]
     assert (sites["occupancy"] <= sites["capacity"]).all() and sites["occupancy"].max() == 40
+    change = sites["occupancy"].diff().fillna(sites["occupancy"].iloc[0])
+    assert (change == sites["admissions"] - sites["discharges"]).all(), "admissions and discharges"
     assert (hospitals["occupied"] <= hospitals["beds"]).all()
     s = result.summary
     assert s["confirmed"] > 0 and s["contacts_traced"] > 0

@@ -92,6 +92,8 @@ class SiteRegistry:
         self.region = np.concatenate([self.region, regions]).astype(np.int64)
         self.capacity = np.concatenate([self.capacity, capacity]).astype(np.int64)
         self.window = np.concatenate([self.window, np.tile(window, (len(names), 1))])
+        self.admissions = np.zeros(len(self.names), dtype=np.int64)
+        self.discharges = np.zeros(len(self.names), dtype=np.int64)
         return np.arange(first, len(self.names))
 
     def is_open(self, t: float) -> np.ndarray:
@@ -103,6 +105,7 @@ class SiteRegistry:
         world = self.ctx.world
         inside = np.flatnonzero(self.site_of >= 0)
         gone = inside[world.isolation[inside] != Isolation.SITE]
+        self.discharges += np.bincount(self.site_of[gone], minlength=len(self.names))
         self.site_of[gone] = -1
         return np.bincount(self.site_of[self.site_of >= 0], minlength=len(self.names))
 
@@ -122,6 +125,7 @@ class SiteRegistry:
             waiting = np.flatnonzero(~admitted & (home == self.region[site]))[: room[site]]
             admitted[waiting] = True
             self.site_of[agents[waiting]] = site
+            self.admissions[site] += waiting.size
         chosen = agents[admitted]
         order = np.argsort(chosen)
         self.ctx.keep_apart(chosen[order], Isolation.SITE, t, until=until[admitted][order])
@@ -326,12 +330,17 @@ class QuarantineSite(Measure):
         ]
 
     def end_day(self, ctx: Context, day: int) -> None:
-        occupancy = self.registry.occupancy()
+        reg = self.registry
+        occupancy = reg.occupancy()
         for k in self.index:
-            assert occupancy[k] <= self.registry.capacity[k], "quarantine site above capacity"
+            assert occupancy[k] <= reg.capacity[k], "quarantine site above capacity"
             ctx.record(
                 "sites",
-                site=self.registry.names[k],
-                capacity=int(self.registry.capacity[k]),
+                site=reg.names[k],
+                capacity=int(reg.capacity[k]),
                 occupancy=int(occupancy[k]),
+                admissions=int(reg.admissions[k]),
+                discharges=int(reg.discharges[k]),
             )
+        reg.admissions[self.index] = 0
+        reg.discharges[self.index] = 0
