@@ -9,20 +9,17 @@ of (scenario, strategy, seed): results are identical whatever the number of work
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from containment_sim._version import __version__
 from containment_sim.engines import run
-from containment_sim.results import Result
+from containment_sim.results import Result, write_files
 from containment_sim.scenario import Scenario, with_overrides
 
 __all__ = ["OUTCOMES", "Comparison", "Task", "compare", "run_tasks"]
@@ -195,8 +192,6 @@ class Comparison:
         ``attribution.csv``. Files are staged in a temporary folder and moved into place
         when complete.
         """
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
         frames = {
             "comparison": self.table(),
             "replicates": self.replicates,
@@ -205,23 +200,10 @@ class Comparison:
         }
         if self.attribution is not None:
             frames["attribution"] = self.attribution
-        meta = {
-            "version": __version__,
-            "strategies": self.strategies,
-            **self.settings,
-            "scenario": self.scenario.model_dump(mode="json", by_alias=True),
-        }
-        with tempfile.TemporaryDirectory(dir=out, prefix=".saving-") as tmp:
-            staged = Path(tmp)
-            for name, frame in frames.items():
-                frame.to_csv(staged / f"{name}.csv", index=False)
-            if _has_pyarrow():
-                self.replicates.to_parquet(staged / "replicates.parquet", index=False)
-            text = json.dumps(meta, indent=2, ensure_ascii=False, default=_json_default)
-            (staged / "comparison.json").write_text(text + "\n", encoding="utf-8")
-            for item in staged.iterdir():
-                os.replace(item, out / item.name)
-        return out
+        meta = {"version": __version__, "strategies": self.strategies, **self.settings,
+                "scenario": self.scenario.model_dump(mode="json", by_alias=True)}  # fmt: skip
+        parquet = ("replicates",) if _has_pyarrow() else ()
+        return write_files(directory, frames, {"comparison.json": meta}, parquet)
 
     @classmethod
     def load(cls, directory: str | Path) -> Comparison:
@@ -306,9 +288,3 @@ def _has_pyarrow() -> bool:
     except ImportError:
         return False
     return True
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

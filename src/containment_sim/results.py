@@ -24,7 +24,7 @@ from containment_sim._version import __version__
 from containment_sim.scenario import Scenario
 from containment_sim.world import STATE_COLUMNS, Source
 
-__all__ = ["FLOW_COLUMNS", "Recorder", "Result", "summarize"]
+__all__ = ["FLOW_COLUMNS", "Recorder", "Result", "summarize", "write_files"]
 
 FLOW_COLUMNS: tuple[str, ...] = (
     "new_infections", "new_infections_local", "new_infections_imported", "new_infections_seeded",
@@ -129,6 +129,43 @@ def _finish(df: pd.DataFrame, scenario: Scenario, keys: list[str] | None = None)
     df["date"] = _dates(scenario, df["day"])
     front = ["day", "date", *keys]
     return df[front + [c for c in df.columns if c not in front]]
+
+
+def write_files(
+    directory: str | Path,
+    frames: dict[str, pd.DataFrame],
+    documents: dict[str, Any],
+    parquet: tuple[str, ...] = (),
+) -> Path:
+    """Write tables (``<name>.csv``) and JSON documents into ``directory`` atomically.
+
+    Everything is written to a temporary folder inside ``directory`` and moved into place only
+    when complete, so a failure leaves the previous files intact and no partial file behind.
+    Tables named in ``parquet`` are also written as Parquet.
+
+    Returns:
+        The directory.
+    """
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out, prefix=".saving-") as tmp:
+        staged = Path(tmp)
+        for name, frame in frames.items():
+            frame.to_csv(staged / f"{name}.csv", index=False)
+        for name in parquet:
+            frames[name].to_parquet(staged / f"{name}.parquet", index=False)
+        for name, document in documents.items():
+            text = json.dumps(document, indent=2, ensure_ascii=False, default=_json_default)
+            (staged / name).write_text(text + "\n", encoding="utf-8")
+        for item in staged.iterdir():
+            os.replace(item, out / item.name)
+    return out
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 def _dates(scenario: Scenario, day: pd.Series) -> pd.Series:
@@ -270,34 +307,20 @@ class Result:
         """Write the tables, one CSV per named table, and ``summary.json``.
 
         The files are ``timeseries.csv``, ``timeseries_by_region.csv``, ``<name>.csv`` for
-        each named table and ``summary.json``.
-
-        Files are written to a temporary folder beside ``directory`` and moved into place
-        only when complete, so a failed save leaves no half-written file. ``summary.json``
-        embeds the scenario, so the run can be reproduced from it.
+        each named table and ``summary.json``, which embeds the scenario so the run can be
+        reproduced. Nothing half-written is left behind (see :func:`write_files`).
 
         Returns:
             The output directory.
         """
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
         payload = {
             **self.summary,
             "tables": sorted(self.tables),
             "scenario": self.scenario.model_dump(mode="json", by_alias=True),
         }
-        with tempfile.TemporaryDirectory(dir=out, prefix=".saving-") as tmp:
-            staged = Path(tmp)
-            self.timeseries.to_csv(staged / "timeseries.csv", index=False)
-            self.by_region.to_csv(staged / "timeseries_by_region.csv", index=False)
-            for name, table in self.tables.items():
-                table.to_csv(staged / f"{name}.csv", index=False)
-            (staged / "summary.json").write_text(
-                json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-            )
-            for item in staged.iterdir():
-                os.replace(item, out / item.name)
-        return out
+        frames = {"timeseries": self.timeseries, "timeseries_by_region": self.by_region,
+                  **self.tables}  # fmt: skip
+        return write_files(directory, frames, {"summary.json": payload})
 
     @classmethod
     def load(cls, directory: str | Path) -> Result:
