@@ -69,9 +69,7 @@ class Course:
 
 
 # plain ints for the hot paths (attribute access on IntEnum classes is slow)
-_E, _P, _A, _I = (
-    int(s) for s in (State.EXPOSED, State.PRESYMPTOMATIC, State.ASYMPTOMATIC, State.SYMPTOMATIC)
-)
+_E, _P, _A, _I, _R, _D = (int(s) for s in list(State)[1:])
 _SYMPTOMATIC, _FATAL = Flag.SYMPTOMATIC, Flag.FATAL
 
 
@@ -163,32 +161,31 @@ class Progression:
         d = self.disease
         state = world.state[due]
         out: dict[State, np.ndarray] = {}
-        exposed = due[state == _E]
-        self._enter(world, exposed, State.PRESYMPTOMATIC, d.presymptomatic_period, out)
+        self._enter(world, due[state == _E], _P, d.presymptomatic_period, out)
         pre = due[state == _P]
-        sym = (world.flags[pre] & _SYMPTOMATIC).astype(bool)
-        self._enter(world, pre[~sym], State.ASYMPTOMATIC, d.asymptomatic_period, out)
-        onset = pre[sym]
-        fatal = (world.flags[onset] & _FATAL).astype(bool)
-        self._enter(world, onset[~fatal], State.SYMPTOMATIC, d.symptomatic_period, out)
-        self._enter(world, onset[fatal], State.SYMPTOMATIC, d.onset_to_death, out)
+        if pre.size:
+            sym = (world.flags[pre] & _SYMPTOMATIC).astype(bool)
+            self._enter(world, pre[~sym], _A, d.asymptomatic_period, out)
+            onset = pre[sym]
+            fatal = (world.flags[onset] & _FATAL).astype(bool)
+            self._enter(world, onset[~fatal], _I, d.symptomatic_period, out)
+            self._enter(world, onset[fatal], _I, d.onset_to_death, out)
         ending = (state == _A) | (state == _I)
-        ending_idx = due[ending]
-        dies = (world.flags[ending_idx] & _FATAL).astype(bool) & (state[ending] == _I)
-        for new_state, idx in (
-            (State.RECOVERED, ending_idx[~dies]),
-            (State.DEAD, ending_idx[dies]),
-        ):
-            world.state[idx] = new_state
-            world.t_next[idx] = np.inf
-            out[new_state] = idx
+        if ending.any():
+            ending_idx = due[ending]
+            dies = (world.flags[ending_idx] & _FATAL).astype(bool) & (state[ending] == _I)
+            for new_state, idx in ((_R, ending_idx[~dies]), (_D, ending_idx[dies])):
+                if idx.size:
+                    world.state[idx] = new_state
+                    world.t_next[idx] = np.inf
+                    out[new_state] = idx  # type: ignore[index]
         return out
 
     def _enter(
         self,
         world: World,
         idx: np.ndarray,
-        new_state: State,
+        new_state: int,
         duration: Distribution,
         out: dict[State, np.ndarray],
     ) -> None:
@@ -196,7 +193,8 @@ class Progression:
             return
         world.state[idx] = new_state
         world.t_next[idx] = world.t_next[idx] + sample(duration, self.rng, idx.size)
-        out[new_state] = np.concatenate([out[new_state], idx]) if new_state in out else idx
+        key = new_state  # plain int keys compare and hash equal to the State members
+        out[key] = np.concatenate([out[key], idx]) if key in out else idx  # type: ignore[index]
 
 
 IMPORT_MAX_AGE = 30.0

@@ -175,7 +175,7 @@ class EngineBase:
         if agents.size == 0:
             return
         flat = self.stocks.reshape(-1)
-        if agents.size == 1 and np.ndim(old) == 0 and np.ndim(new) == 0:  # one event (DES)
+        if agents.size == 1 and not isinstance(old, np.ndarray) and not isinstance(new, np.ndarray):
             key = int(self.population.region[agents[0]]) * _N_STATES
             flat[key + int(old)] -= 1
             flat[key + int(new)] += 1
@@ -320,6 +320,8 @@ class EngineBase:
         region, rec, day = self.population.region, self.recorder, self.day
         self._book_transitions(entered)
         for state, agents in entered.items():
+            if agents.size == 0:
+                continue
             column = _ENTRY_COLUMN.get(state)
             if column is not None:
                 rec.count(day, column, region[agents])
