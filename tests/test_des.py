@@ -206,3 +206,24 @@ def test_two_lanes_serve_in_parallel() -> None:
     log = trace(queue_engine(lanes=2), [0.25, 0.25, 0.30])
     assert np.allclose(log["start"], [0.25, 0.25, 0.35])
     assert np.allclose(log["end"], [0.35, 0.35, 0.45])
+
+
+def test_a_lone_case_seeks_care_and_is_confirmed_in_both_engines() -> None:
+    confirmed = {}
+    for engine in ("vectorized", "des"):
+        hits = 0
+        for seed in range(12):
+            sc = with_overrides(full_site_world(engine), {"seed": seed, "days": 30})
+            sc = with_overrides(sc, {"measures.care.delay": [[0, {"dist": "fixed", "mean": 1.0}]]})
+            hits += run(sc).summary["confirmed"] > 0
+        confirmed[engine] = hits
+    assert confirmed["des"] == confirmed["vectorized"] > 0
+
+
+def test_des_checkpoint_throughput_scales_with_the_population() -> None:
+    engine = queue_engine()
+    spec = engine.measures[0].spec
+    assert spec.mean_service_time(0.1) == pytest.approx(spec.mean_service_time(1.0) / 0.1)
+    free = queue_engine(capacity=0, service_time=None)
+    log = trace(free, [0.3, 0.3])
+    assert (log["outcome"] == "passed_unchecked").all()

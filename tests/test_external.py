@@ -202,3 +202,27 @@ def test_two_suspensions_of_one_mode_remove_its_share_once() -> None:
     }
     share = road_trips(world(both)) / open_trips
     assert abs(share - 0.6) < 3 * np.sqrt(0.6 * 0.4 / open_trips)
+
+
+def test_a_quarantine_starting_mid_day_covers_that_days_later_arrivals() -> None:
+    def quarantined(start: float) -> tuple[int, int]:
+        sc = world(
+            {
+                "q": {
+                    "type": "returnee_quarantine",
+                    "start": start,
+                    "coverage": 1.0,
+                    "lookback": False,
+                }
+            },
+            days=8,
+            importation={"returnees": {"daily": [[0, 400], [8, 400]]}},
+        )
+        engine = VectorizedEngine(sc)
+        engine.run()
+        plan = engine.movement.returnees
+        after = plan.agent[(plan.arrival >= start) & (plan.arrival < 6)]
+        return int((engine.world.isolation[after] == Isolation.HOME).sum()), after.size
+
+    kept, arrived = quarantined(5.5)
+    assert arrived > 0 and kept == arrived

@@ -220,3 +220,41 @@ def test_clearance_day_needs_everything_at_zero() -> None:
     assert clearance_day(ts) == 4
     ts.loc[4, "n_suspected"] = 1
     assert clearance_day(ts) is None
+
+
+def test_isolated_people_take_no_part_in_deliveries() -> None:
+    measures = {
+        "closure": {
+            "type": "community_closure",
+            "compliance": 1.0,
+            "purchasing_agents": 2,
+            "delivery_beta": 5.0,
+            "delivery_contact": 1.0,
+        },
+        "isolate": {"type": "isolate_everyone_test"},
+    }
+    scenario = world(measures, days=20, beta=0.0)
+    scenario = Scenario.model_validate({**scenario.model_dump(), "transmission": {"beta": {}}})
+    result = run(scenario, check=True)
+    assert result.summary["local_infections"] == 0, "isolated seeds infect nobody"
+
+
+class _IsolateEveryone(MeasureSpec):
+    type: Literal["isolate_everyone_test"] = "isolate_everyone_test"
+
+
+@register(_IsolateEveryone)
+class _IsolateEveryoneMeasure(Measure):
+    def before_transmission(self, ctx, t):
+        infected = np.flatnonzero((ctx.world.state > 0) & (ctx.world.state < 5))
+        ctx.keep_apart(infected, Isolation.ISOLATED, t)
+
+
+def test_lab_results_come_back_after_the_lab_closes() -> None:
+    measures = internal()
+    measures["lab"] = {**measures["lab"], "end": 15, "turnaround": {"dist": "fixed", "mean": 3.0}}
+    result = run(world(measures, days=40), check=True)
+    ts = result.timeseries
+    assert ts.loc[ts["day"] >= 15, "new_tests"].sum() == 0, "the lab is closed"
+    late = ts.loc[(ts["day"] >= 15) & (ts["day"] <= 18), "new_confirmed"].sum()
+    assert late > 0, "samples taken before closing still give results"

@@ -81,3 +81,12 @@ def test_trips_follow_the_flows() -> None:
     # Poisson(300) thinned slightly by duplicates among 3,000 residents
     expected = 3000 * (1 - np.exp(-300 / 3000))
     assert abs(np.mean(counts) - expected) < 3 * np.sqrt(300 / len(counts))
+
+
+def test_more_planned_returnees_than_residents_does_not_crash() -> None:
+    sc = returnee_scenario(
+        returnees={"daily": [[0, 50_000], [10, 50_000]], "destination": {"B": 1}}
+    )
+    plan = ReturneePlan.build(sc, generate_population(sc), stream(1, "returnees"))
+    assert plan.agent.size == plan.arrival.size == 100_000  # every resident of B
+    assert np.all(np.diff(plan.arrival) >= 0)

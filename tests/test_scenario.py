@@ -139,3 +139,20 @@ def test_dump_and_reload_round_trip() -> None:
     sc = load_scenario("xianning")
     again = Scenario.model_validate(sc.model_dump(mode="json", by_alias=True))
     assert again == sc
+
+
+def test_entry_roads_must_reach_every_region_and_fractions_are_bounded(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "    - {name: A, population: 1000, communities: 2}",
+        "    - {name: A, population: 1000, communities: 2}\n"
+        "    - {name: C, population: 500, communities: 1}",
+    )
+    roads = (
+        "mobility:\n  roads:\n    - {name: r, between: [A, A]}\n"
+        "  entry_roads:\n    - {name: gate, region: A}\n"
+    )
+    err = str(error_of(write(tmp_path, text + roads)))
+    assert "mobility.entry_roads[0].region: no road leads from A to C" in err
+    quarantine = "measures:\n  q: {type: returnee_quarantine, compliance: [[0, 1.5]]}\n"
+    err = str(error_of(write(tmp_path, GOOD + quarantine)))
+    assert "measures.q.compliance" in err

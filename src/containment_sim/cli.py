@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from containment_sim._version import __version__
-from containment_sim.cli_experiments import add_experiment_commands
+from containment_sim.cli_experiments import add_experiment_commands, output_folder
 from containment_sim.engines import run
 from containment_sim.loading import (
     BUILTIN_SCENARIOS,
@@ -84,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dt", type=float, help="step length in days (1, 0.5, 0.25, ...)")
     p.add_argument(
         "--out",
-        type=Path,
+        type=output_folder,
         help="output folder (default results/<scenario name>/, "
         "or results/<scenario name>-<strategy>/ for another strategy than none)",
     )

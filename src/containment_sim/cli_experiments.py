@@ -12,7 +12,7 @@ import pandas as pd
 from ruamel.yaml import YAML
 
 from containment_sim.attribution import attribute, check_units
-from containment_sim.experiments import Comparison, compare
+from containment_sim.experiments import OUTCOMES, Comparison, compare
 from containment_sim.loading import Problem, ScenarioError, problems_from
 from containment_sim.scenario import Scenario
 from containment_sim.sweep import sweep
@@ -70,15 +70,35 @@ def add_experiment_commands(sub: Any, scenario_help: str, load: Any) -> None:
     p.set_defaults(handler=_cmd_plot)
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: an integer of at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def output_folder(text: str) -> Path:
+    """An argparse type: a folder to write into (it may exist, but not as a file)."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{path} exists and is not a folder")
+    return path
+
+
 def _common(p: argparse.ArgumentParser, per: str = "strategy") -> None:
-    p.add_argument("--replicates", type=int, default=20, help=f"runs per {per} (default 20)")
-    p.add_argument("--workers", type=int, default=1, help="local worker processes (default 1)")
+    p.add_argument(
+        "--replicates", type=positive_int, default=20, help=f"runs per {per} (default 20)"
+    )
+    p.add_argument(
+        "--workers", type=positive_int, default=1, help="local worker processes (default 1)"
+    )
     p.add_argument("--seed", type=int, help="base seed; replicate r uses seed + r")
     p.add_argument("--days", type=int, help="number of days to simulate")
     p.add_argument("--scale", type=float, help="fraction of the population to simulate")
     p.add_argument("--dt", type=float, help="step length in days")
     p.add_argument("--engine", choices=("vectorized", "des"), help="simulation engine")
-    p.add_argument("--out", type=Path, help="output folder")
+    p.add_argument("--out", type=output_folder, help="output folder")
     p.add_argument("--no-plot", action="store_true", help="write tables only")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
@@ -175,6 +195,17 @@ def _parse_params(specs: list[str]) -> dict[str, list[Any]]:
                     )
                 ]
             )
+        if path in ("seed", "strategy"):
+            raise ScenarioError(
+                [
+                    Problem(
+                        "command line",
+                        None,
+                        "--param",
+                        f"sweep {path!r} with --{path} or replicates instead",
+                    )
+                ]
+            )
         params[path] = [yaml.load(v) for v in values.split(",")]
     return params
 
@@ -183,6 +214,17 @@ def _cmd_sweep(args: argparse.Namespace, scenario: Scenario) -> int:
     from pydantic import ValidationError
 
     params = _parse_params(args.param)
+    if args.outcome not in OUTCOMES:
+        raise ScenarioError(
+            [
+                Problem(
+                    "command line",
+                    None,
+                    "--outcome",
+                    f"unknown outcome {args.outcome!r}; allowed: {', '.join(OUTCOMES)}",
+                )
+            ]
+        )
     points = 1
     for values in params.values():
         points *= len(values)

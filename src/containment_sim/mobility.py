@@ -92,6 +92,10 @@ class ReturneePlan:
             return empty
         arrival = np.sort(_inverse_trapezoid(times, daily, area, rng.random(n)))
         agent = _pick_residents(scenario, population, rng, n)
+        if agent.size < n:  # fewer residents in the destination regions than returnees planned
+            keep = np.sort(rng.choice(n, agent.size, replace=False))
+            arrival = arrival[keep]
+            n = agent.size
         admitted = np.ones(n, dtype=bool)
         if imp.lockdown is not None:
             after = arrival >= scenario.day_of(imp.lockdown)
@@ -127,7 +131,10 @@ def _inverse_trapezoid(
 def _pick_residents(
     scenario: Scenario, population: Population, rng: np.random.Generator, n: int
 ) -> np.ndarray:
-    """Choose ``n`` distinct residents, spread over regions by the destination weights."""
+    """Choose up to ``n`` distinct residents, spread over regions by the destination weights.
+
+    A region cannot send more returnees than it has residents; the excess is dropped.
+    """
     weights = scenario.importation.returnees.destination
     sizes = population.region_sizes()  # residents, in region order
     if weights is None:

@@ -36,6 +36,7 @@ __all__ = [
     "Disease",
     "Distribution",
     "EntryRoad",
+    "FractionSchedule",
     "Importation",
     "MeasureSpec",
     "Mobility",
@@ -227,6 +228,9 @@ Schedule = float | list[tuple[TimePoint, float]]
 """A level that may change over time: a constant, or ``[[time, value], ...]`` steps (the value
 of the latest point at or before t; the first value before the first point)."""
 
+FractionSchedule = Fraction | list[tuple[TimePoint, Fraction]]
+"""A schedule whose values are shares between 0 and 1 (compliance, diligence)."""
+
 
 class Trip(StrictModel):
     """Daily trips (full-scale count) from one region to another."""
@@ -377,6 +381,8 @@ class Scenario(StrictModel):
         names = [r.name for r in mob.roads] + [e.name for e in mob.entry_roads]
         if len(set(names)) != len(names):
             _fail("mobility", f"road names must be unique, got {names}")
+        if mob.entry_roads and sum(e.share for e in mob.entry_roads) <= 0:
+            _fail("mobility.entry_roads", "the entry roads' shares must not all be zero")
         if imp.initial_region is not None:
             _require_region(imp.initial_region, regions, "importation.initial_region")
         weights = imp.returnees.destination
@@ -420,6 +426,14 @@ class Scenario(StrictModel):
             if root(names.index(trip.origin)) != root(names.index(trip.destination)):
                 _fail(
                     f"mobility.trips.{k}", f"no road connects {trip.origin} and {trip.destination}"
+                )
+        for k, entry in enumerate(mob.entry_roads):  # returnees travel on to every region
+            home = root(names.index(entry.region))
+            cut_off = [r for r in names if root(names.index(r)) != home]
+            if cut_off:
+                _fail(
+                    f"mobility.entry_roads.{k}.region",
+                    f"no road leads from {entry.region} to {', '.join(cut_off)}",
                 )
 
     def _measure_references(self, regions: set[str], roads: set[str]) -> None:

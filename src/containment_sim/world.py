@@ -212,6 +212,7 @@ class World:
         assert np.all(np.isfinite(self.t_next) == active), "schedule mismatch"
         assert np.all(self.present[active]), "an infected agent is away"
         assert not np.any(self.isolation[s == State.DEAD]), "the dead are not kept apart"
+        assert not np.any(self.isolation[~self.present]), "people away are not kept apart"
         assert self.n_kept_apart == np.count_nonzero(self.isolation), "isolation count"
         counts = self.counts_by_region()
         assert counts.sum() == self.population.size and counts.min() >= 0, "conservation"

@@ -330,6 +330,12 @@ class EngineBase:
         for m in self.active_measures(t):
             m.after_progression(self, t, entered)
 
+    def _deliver_results(self, t: float) -> None:
+        """Lab results come back whether or not a lab is still open (every step or tick)."""
+        cases = self._services.get(CaseBook)
+        if cases is not None:
+            cases.deliver(t)
+
     def _arrivals(self, t0: float, t1: float) -> None:
         """Returnees arriving in ``[t0, t1)``."""
         arrived = self.movement.arrivals(t0, t1)

@@ -117,6 +117,7 @@ class DESEngine(EngineBase):
             self._launch(int(i))  # returnees who arrived infected
         if self.world.n_kept_apart:
             self.world.release(t)
+        self._deliver_results(t)
         for m in self.active_measures(t):
             m.before_transmission(self, t)
         self.layers = {ly.source: ly for ly in self._layers(t)}
@@ -166,6 +167,10 @@ class DESEngine(EngineBase):
         spec, env = checkpoint.spec, self.env
         if at > env.now:
             yield env.timeout(at - env.now)
+        if spec.capacity == 0 and spec.service_time is None:  # nobody staffs it: all pass
+            checkpoint.counts["unchecked"] += 1
+            self._log(checkpoint, agent, at, np.nan, env.now, "passed_unchecked")
+            return
         with lanes.request() as request:
             waited = yield (request | env.timeout(spec.patience)) if spec.patience else request
             if spec.patience and request not in waited:

@@ -135,10 +135,11 @@ class Movement:
             engine.progression.infect_imported(world, idx, when[infected], growth)
             engine.imported(idx)
             rec.infections(engine.day, pop.region[idx], world.source[idx])
-        crossing = self._screen(Crossing("arrival", agents, route, routes), t0)
+        crossing = self._screen(Crossing("arrival", agents, route, routes, when), t0)
         self.flows[1] += self._road_counts(route, routes)
-        for m in engine.active_measures(t0):
-            m.after_arrival(engine, t0, crossing)
+        for m in engine.measures:
+            if m.start < t1 and t0 < m.end:  # in force for part of the step at least
+                m.after_arrival(engine, t0, crossing)
         return agents
 
     @staticmethod

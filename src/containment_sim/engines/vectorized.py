@@ -64,6 +64,7 @@ class VectorizedEngine(EngineBase):
         self._transitions(mid, self.progression.advance(self.world, mid))
         if self.world.n_kept_apart:
             self.world.release(mid)
+        self._deliver_results(t)
         for m in self.active_measures(t):
             m.before_transmission(self, t)
         self._transmit(t)

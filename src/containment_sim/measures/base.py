@@ -40,6 +40,7 @@ __all__ = [
     "Crossing",
     "Measure",
     "build_measures",
+    "places",
     "register",
     "schedule_value",
 ]
@@ -57,6 +58,11 @@ def schedule_value(scenario: Scenario, schedule: Schedule, t: float) -> float:
     order = np.argsort(times, kind="stable")
     k = int(np.searchsorted(np.asarray(times)[order], t, side="right")) - 1
     return float(np.asarray(values)[order][max(k, 0)])
+
+
+def places(amount: float) -> int:
+    """A scaled capacity (beds, rooms) in whole places: rounded half up, at least 1 if any."""
+    return max(int(amount + 0.5), 1 if amount > 0 else 0)
 
 
 class Context(Protocol):
@@ -140,6 +146,7 @@ class Crossing:
         route_roads: ``(n_routes, n_roads)`` whether a route uses a road.
         stopped: Set by measures: the person is stopped (e.g. detected and isolated) and does
             not complete the crossing.
+        when: Time of each crossing, where known (returnee arrivals).
         registered: Set by measures: the person was registered (登记) on arrival.
     """
 
@@ -147,6 +154,7 @@ class Crossing:
     agents: np.ndarray
     route: np.ndarray
     route_roads: np.ndarray
+    when: np.ndarray | None = None
     stopped: np.ndarray = field(init=False)
     registered: np.ndarray = field(init=False)
 
@@ -198,7 +206,11 @@ class Measure:
         """Act on people crossing roads (screen, stop, register)."""
 
     def after_arrival(self, ctx: Context, t: float, crossing: Crossing) -> None:
-        """Act on returnees who have just arrived (after every ``cross``)."""
+        """Act on returnees who have just arrived (after every ``cross``).
+
+        Called for every measure whose window overlaps the step; ``crossing.when`` tells
+        who arrived inside the window.
+        """
 
     def after_progression(self, ctx: Context, t: float, entered: dict[State, np.ndarray]) -> None:
         """Called in every step after natural history, with the agents that entered each state."""

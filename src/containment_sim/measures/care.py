@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import Field, NonNegativeFloat
 
 from containment_sim.disease import sample
-from containment_sim.measures.base import Context, Measure, register
+from containment_sim.measures.base import Context, Measure, places, register
 from containment_sim.measures.cases import CaseBook, Priority
 from containment_sim.scenario import Distribution, Fraction, MeasureSpec, Schedule, TimePoint
 from containment_sim.world import Isolation, State
@@ -87,6 +87,13 @@ class CareSeeking(Measure):
             delay = sample(self.step_delays[k], self.rng, seekers.size)
             self.pending_agent = np.concatenate([self.pending_agent, seekers])
             self.pending_time = np.concatenate([self.pending_time, t + delay])
+        self._seek_care(ctx, t)
+
+    def before_transmission(self, ctx: Context, t: float) -> None:
+        self._seek_care(ctx, t)  # the discrete-event engine has no progression every tick
+
+    def _seek_care(self, ctx: Context, t: float) -> None:
+        """Care seekers whose delay is over are tested, if still symptomatic."""
         due = self.pending_time <= t
         if due.any():
             agents = self.pending_agent[due]
@@ -128,9 +135,7 @@ class Testing(Measure):
         self.region = ctx.population.region
 
     def before_transmission(self, ctx: Context, t: float) -> None:
-        agents, positive = self.cases.results(t)
-        if agents.size:
-            self.cases.confirm(agents[positive], t)
+        self.cases.deliver(t)
         dt = ctx.scenario.dt
         capacity = _whole(self.rng, self.level(self.spec.capacity, t) * self.scale * dt)
         eligible = None if self.serves.all() else (lambda a: self.serves[self.region[a]])
@@ -163,7 +168,7 @@ class Hospital(Measure):
     spec: HospitalSpec
 
     def setup(self, ctx: Context) -> None:
-        self.beds = round(self.spec.beds * ctx.scenario.population.scale)
+        self.beds = places(self.spec.beds * ctx.scenario.population.scale)
         self.admitted = np.empty(0, dtype=np.int64)
         self.waiting = np.empty(0, dtype=np.int64)
         ctx.service(CaseBook).listeners.append(self._confirmed)

@@ -124,6 +124,12 @@ class CaseBook:
         self.suspected[agents[~positive]] = False
         return agents, positive
 
+    def deliver(self, t: float) -> None:
+        """Deliver the lab results due by ``t``: positives are confirmed."""
+        agents, positive = self.results(t)
+        if agents.size:
+            self.confirm(agents[positive], t)
+
     def confirm(self, agents: np.ndarray, t: float) -> np.ndarray:
         """Confirm cases: isolate them and notify the listeners; returns the newly confirmed."""
         agents = agents[~np.isfinite(self.confirmed_time[agents])]

@@ -21,9 +21,9 @@ from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat
 
 from containment_sim.measures.base import ContactFactors, Context, Measure, register
 from containment_sim.measures.cases import CaseBook
-from containment_sim.scenario import Fraction, MeasureSpec, Schedule
+from containment_sim.scenario import Fraction, FractionSchedule, MeasureSpec
 from containment_sim.transmission import Layer
-from containment_sim.world import Source, State
+from containment_sim.world import Isolation, Source, State
 
 __all__ = ["CommunityClosure", "CommunityClosureSpec"]
 
@@ -39,7 +39,7 @@ class CommunityClosureSpec(MeasureSpec):
     regions: list[str] = Field(default_factory=list)
     reactive_delay: NonNegativeFloat = 0.0
     reactive_duration: PositiveFloat = 14.0
-    compliance: Schedule
+    compliance: FractionSchedule
     purchasing_agents: NonNegativeInt = 0
     delivery_beta: NonNegativeFloat = 0.0
     delivery_contact: Fraction = 0.1
@@ -150,7 +150,7 @@ class CommunityClosure(Measure):
         pop, world = ctx.population, ctx.world
         in_closed = self.closed[pop.community]
         factor = np.where(self.agent, 1.0, self.spec.delivery_contact).astype(np.float32)
-        factor[~in_closed] = 0.0
+        factor[~in_closed | (world.isolation >= Isolation.SITE)] = 0.0
         mixing = in_closed & world.present & (world.state != State.DEAD)
         size = np.bincount(pop.community[mixing], minlength=pop.n_communities)
         return [Layer(Source.DELIVERY, self.spec.delivery_beta, pop.community, size, factor)]

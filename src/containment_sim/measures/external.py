@@ -21,7 +21,7 @@ import numpy as np
 from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
 
 from containment_sim.measures.base import Context, Crossing, Measure, register
-from containment_sim.scenario import Distribution, Fraction, MeasureSpec, Schedule
+from containment_sim.scenario import Distribution, Fraction, FractionSchedule, MeasureSpec
 from containment_sim.world import Isolation, State
 
 __all__ = [
@@ -138,17 +138,21 @@ class CheckpointSpec(MeasureSpec):
     capacity: NonNegativeFloat
     sensitivity: Fraction
     fever_fraction: Fraction = FEVER_FRACTION
-    diligence: Schedule = 1.0
+    diligence: FractionSchedule = 1.0
     lanes: PositiveInt = 1
     service_time: Distribution | None = None
     patience: PositiveFloat | None = None
     on_timeout: Literal["turn_back", "pass"] = "turn_back"
 
-    def mean_service_time(self) -> float:
-        """Days one check takes in a lane: ``service_time``'s mean, or ``lanes / capacity``."""
+    def mean_service_time(self, scale: float = 1.0) -> float:
+        """Days one check takes in a lane of a population simulated at ``scale``.
+
+        ``service_time``'s mean, or ``lanes / capacity``; divided by ``scale`` so that a scaled
+        city, with fewer travellers, keeps the same queueing regime (``inf`` if no capacity).
+        """
         if self.service_time is not None:
-            return self.service_time.mean
-        return self.lanes / self.capacity if self.capacity > 0 else float("inf")
+            return self.service_time.mean / scale
+        return self.lanes / (self.capacity * scale) if self.capacity > 0 else float("inf")
 
 
 @register(CheckpointSpec)
@@ -239,7 +243,7 @@ class ReturneeQuarantineSpec(MeasureSpec):
 
     type: Literal["returnee_quarantine"] = "returnee_quarantine"
     days: PositiveFloat = 14.0
-    compliance: Schedule = 1.0
+    compliance: FractionSchedule = 1.0
     coverage: Fraction = 0.0
     lookback: bool = True
 
@@ -277,6 +281,8 @@ class ReturneeQuarantine(Measure):
     def after_arrival(self, ctx: Context, t: float, crossing: Crossing) -> None:
         take = crossing.registered | (self.rng.random(crossing.agents.size) < self.spec.coverage)
         take &= ~crossing.stopped
+        if crossing.when is not None:
+            take &= (crossing.when >= self.start) & (crossing.when < self.end)
         if take.any():
             self._quarantine(ctx, np.sort(crossing.agents[take]), t, t + self.spec.days)
 

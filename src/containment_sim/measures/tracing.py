@@ -20,9 +20,16 @@ import numpy as np
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
 
 from containment_sim.disease import sample
-from containment_sim.measures.base import Context, Measure, register
+from containment_sim.measures.base import Context, Measure, places, register
 from containment_sim.measures.cases import CaseBook, ContactStatus, Priority
-from containment_sim.scenario import Distribution, Fraction, MeasureSpec, Schedule, StrictModel
+from containment_sim.scenario import (
+    Distribution,
+    Fraction,
+    FractionSchedule,
+    MeasureSpec,
+    Schedule,
+    StrictModel,
+)
 from containment_sim.transmission import Layer
 from containment_sim.world import Isolation, Source, State
 
@@ -60,7 +67,7 @@ class TracingSpec(MeasureSpec):
     delay: Distribution
     capacity: Schedule
     quarantine_days: PositiveFloat = QUARANTINE_DAYS
-    home_compliance: Schedule
+    home_compliance: FractionSchedule
     test_on_entry: bool = True
     test_on_exit: bool = True
 
@@ -229,6 +236,7 @@ class Tracing(Measure):
         last = last[first]
         world, cases = ctx.world, self.cases
         ok = (world.state[agents] != State.DEAD) & ~np.isfinite(cases.confirmed_time[agents])
+        ok &= world.present[agents]  # returnees still away cannot be quarantined
         ok &= world.isolation[agents] < Isolation.SITE
         agents, last = agents[ok], last[ok]
         if agents.size == 0:
@@ -308,7 +316,7 @@ class QuarantineSite(Measure):
         scale = ctx.scenario.population.scale
         names = ctx.scenario.region_names
         capacity = [
-            round(min(s.rooms, s.staff * s.residents_per_staff) * scale) for s in self.spec.sites
+            places(min(s.rooms, s.staff * s.residents_per_staff) * scale) for s in self.spec.sites
         ]
         self.registry = ctx.service(SiteRegistry)
         regions = [names.index(s.region) for s in self.spec.sites]
@@ -322,7 +330,7 @@ class QuarantineSite(Measure):
         if self.spec.facility_beta == 0:
             return []
         reg = self.registry
-        inside = reg.site_of >= 0
+        inside = np.isin(reg.site_of, self.index) & (ctx.world.isolation == Isolation.SITE)
         group = np.where(inside, reg.site_of, len(reg.names)).astype(np.int64)
         size = np.bincount(group[inside], minlength=len(reg.names) + 1)
         return [
