@@ -62,6 +62,33 @@ def _parser() -> argparse.ArgumentParser:
         f"default: {DEFAULT_SCENARIO}"
     )
 
+    _add_run(sub, scen_help)
+
+    p = sub.add_parser("validate", help="check a scenario file and report every problem")
+    p.add_argument("scenario", help=scen_help)
+    p.set_defaults(handler=_cmd_validate)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    p.set_defaults(handler=_cmd_schema)
+
+    p = sub.add_parser("init", help="write a copy of a built-in scenario to start from")
+    p.add_argument("path", type=Path, help="file to write (must not exist)")
+    p.add_argument(
+        "--from",
+        dest="template",
+        default=DEFAULT_SCENARIO,
+        choices=BUILTIN_SCENARIOS,
+        help=f"built-in scenario to copy (default {DEFAULT_SCENARIO})",
+    )
+    p.set_defaults(handler=_cmd_init)
+    add_experiment_commands(
+        sub, scen_help, lambda a: _apply_overrides(load_scenario(a.scenario), a)
+    )
+    return parser
+
+
+def _add_run(sub: Any, scen_help: str) -> None:
+    """The ``run`` command and its options."""
     p = sub.add_parser(
         "run",
         help="run a scenario once and write its results",
@@ -91,28 +118,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-plot", action="store_true", help="do not draw the epidemic-curve PNG")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.set_defaults(handler=_cmd_run)
-
-    p = sub.add_parser("validate", help="check a scenario file and report every problem")
-    p.add_argument("scenario", help=scen_help)
-    p.set_defaults(handler=_cmd_validate)
-
-    p = sub.add_parser("schema", help="print the JSON Schema of scenario files")
-    p.set_defaults(handler=_cmd_schema)
-
-    p = sub.add_parser("init", help="write a copy of a built-in scenario to start from")
-    p.add_argument("path", type=Path, help="file to write (must not exist)")
-    p.add_argument(
-        "--from",
-        dest="template",
-        default=DEFAULT_SCENARIO,
-        choices=BUILTIN_SCENARIOS,
-        help=f"built-in scenario to copy (default {DEFAULT_SCENARIO})",
-    )
-    p.set_defaults(handler=_cmd_init)
-    add_experiment_commands(
-        sub, scen_help, lambda a: _apply_overrides(load_scenario(a.scenario), a)
-    )
-    return parser
 
 
 def _apply_overrides(scenario: Scenario, args: argparse.Namespace) -> Scenario:

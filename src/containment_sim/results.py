@@ -225,15 +225,6 @@ def summarize(
     last_local = int(np.flatnonzero(local)[-1]) if local.any() else None
     total = int(ts["new_infections"].sum())
     tables = tables or {}
-    checkpoints = tables.get("checkpoints")
-
-    def checked(column: str) -> int:
-        return 0 if checkpoints is None else int(checkpoints[column].sum())
-
-    confirmed = int(ts["new_confirmed"].sum())
-    sites, hospitals = tables.get("sites"), tables.get("hospitals")
-    hospital_overflow = 0 if hospitals is None else int(hospitals["overflow"].sum())
-
     return {
         "scenario_name": scenario.name,
         "strategy": scenario.strategy,
@@ -258,6 +249,25 @@ def summarize(
         "last_local_infection_day": last_local,
         "returnees": int(ts["new_returnees"].sum()),
         "returnees_blocked": int(ts["new_returnees_blocked"].sum()),
+        **_measure_summary(ts, tables, extra),
+        "version": __version__,
+    }
+
+
+def _measure_summary(
+    ts: pd.DataFrame, tables: dict[str, pd.DataFrame], extra: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The summary keys about measures: checkpoints, cases, tracing, quarantine, clearance."""
+    checkpoints = tables.get("checkpoints")
+
+    def checked(column: str) -> int:
+        return 0 if checkpoints is None else int(checkpoints[column].sum())
+
+    confirmed = int(ts["new_confirmed"].sum())
+    sites, hospitals = tables.get("sites"), tables.get("hospitals")
+    hospital_overflow = 0 if hospitals is None else int(hospitals["overflow"].sum())
+
+    return {
         "checkpoint_screened": checked("screened"),
         "checkpoint_detections": checked("detected"),
         "checkpoint_unchecked": checked("unchecked"),
@@ -277,7 +287,6 @@ def summarize(
         else int(sites.groupby("day")["occupancy"].sum().max()),
         "clearance_day": clearance_day(ts),
         "contained": bool(ts["n_infected"].iloc[-1] == 0),
-        "version": __version__,
     }
 
 
