@@ -180,3 +180,15 @@ def test_sweep_over_two_parameters(tmp_path: Path) -> None:
     )
     assert (tmp_path / "sw" / "sweep.png").exists()
     assert main(["plot", str(tmp_path / "sw")]) == 0
+
+
+def test_a_dask_cluster_gives_the_same_results() -> None:
+    distributed = pytest.importorskip("dask.distributed")  # in the test extra
+    scenario = with_overrides(load_scenario("small"), {"days": 30})
+    local = compare(scenario, ["none"], replicates=3, workers=1)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        remote = compare(scenario, ["none"], replicates=3, scheduler=cluster.scheduler_address)
+    pd.testing.assert_frame_equal(local.replicates, remote.replicates)
+    pd.testing.assert_frame_equal(local.curves, remote.curves)

@@ -88,6 +88,7 @@ def attribute(
     workers: int = 1,
     outcome: str = "total_infections",
     progress: Callable[[int], None] | None = None,
+    scheduler: str | None = None,
 ) -> pd.DataFrame:
     """Shapley attribution of ``outcome`` averted by a strategy to its measures.
 
@@ -101,6 +102,7 @@ def attribute(
         workers: Local worker processes.
         outcome: The outcome whose reduction is attributed.
         progress: Called with 1 after each run.
+        scheduler: Address of a Dask distributed scheduler to run on instead.
 
     Returns:
         One row per unit: its measures, Shapley value (mean averted), and the share of the
@@ -116,7 +118,7 @@ def attribute(
     members = {labels[s]: tuple(m for u in sorted(s) for m in groups[u]) for s in subsets}
     base = scenario.seed if seed is None else seed
     tasks = make_tasks(scenario, list(members), replicates, base, members)
-    table = tidy_outcomes(run_tasks(tasks, workers, progress))
+    table = tidy_outcomes(run_tasks(tasks, workers, progress, scheduler))
     mean = table.groupby("strategy")[outcome].mean()
     empty = mean[labels[frozenset()]]
 

@@ -93,6 +93,11 @@ def _common(p: argparse.ArgumentParser, per: str = "strategy") -> None:
     p.add_argument(
         "--workers", type=positive_int, default=1, help="local worker processes (default 1)"
     )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on this Dask distributed scheduler instead (needs the dask extra)",
+    )
     p.add_argument("--seed", type=int, help="base seed; replicate r uses seed + r")
     p.add_argument("--days", type=int, help="number of days to simulate")
     p.add_argument("--scale", type=float, help="fraction of the population to simulate")
@@ -120,7 +125,13 @@ def _cmd_compare(args: argparse.Namespace, scenario: Scenario) -> int:
         n = len(strategies or scenario.strategies) * args.replicates
         with _bar(n, args.quiet, "compare") as bar:
             cmp = compare(
-                scenario, strategies, args.replicates, args.seed, args.workers, bar.update
+                scenario,
+                strategies,
+                args.replicates,
+                args.seed,
+                args.workers,
+                bar.update,
+                args.scheduler,
             )
         if args.attribute:
             k = len(units) if units else len(scenario.strategies[args.attribute])
@@ -133,6 +144,7 @@ def _cmd_compare(args: argparse.Namespace, scenario: Scenario) -> int:
                     args.seed,
                     args.workers,
                     progress=bar.update,
+                    scheduler=args.scheduler,
                 )
     except (KeyError, ValueError) as exc:
         raise ScenarioError([Problem("command line", None, "", str(exc).strip("'\""))]) from None
@@ -238,6 +250,7 @@ def _cmd_sweep(args: argparse.Namespace, scenario: Scenario) -> int:
                 args.seed,
                 args.workers,
                 bar.update,
+                args.scheduler,
             )
     except ValidationError as exc:
         raise ScenarioError(problems_from(exc, None, "--param")) from None

@@ -108,17 +108,23 @@ def run_tasks(
     tasks: Sequence[Task],
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
+    scheduler: str | None = None,
 ) -> list[RunRecord]:
-    """Run tasks on ``workers`` local processes (in this process if 1), in task order.
+    """Run tasks on local processes, or on a Dask cluster, and return them in task order.
 
     Args:
         tasks: The runs.
-        workers: Number of worker processes.
+        workers: Number of local worker processes (1: in this process).
         progress: Called with 1 after each finished run.
+        scheduler: Address of a running Dask distributed scheduler (``tcp://host:8786``);
+            needs the ``dask`` extra. Overrides ``workers``.
 
     Returns:
-        One record per task, in the order of ``tasks`` whatever the number of workers.
+        One record per task, in the order of ``tasks``, whatever runs them: every task is a
+        pure function of its scenario, label and seed.
     """
+    if scheduler is not None:
+        return _run_on_dask(tasks, scheduler, progress)
     if workers <= 1:
         out = []
         for task in tasks:
@@ -134,6 +140,23 @@ def run_tasks(
             if progress is not None:
                 progress(1)
         return out
+
+
+def _run_on_dask(
+    tasks: Sequence[Task], scheduler: str, progress: Callable[[int], None] | None
+) -> list[RunRecord]:
+    try:
+        from dask.distributed import Client, as_completed
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "running on a Dask cluster needs the dask extra: pip install 'containment-sim[dask]'"
+        ) from exc
+    with Client(scheduler) as client:
+        futures = client.map(_execute, list(tasks), pure=False)
+        for _ in as_completed(futures):
+            if progress is not None:
+                progress(1)
+        return list(client.gather(futures))
 
 
 def replicate_seed(seed: int, replicate: int) -> int:
@@ -232,6 +255,7 @@ def compare(
     seed: int | None = None,
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
+    scheduler: str | None = None,
 ) -> Comparison:
     """Run strategies x replicates with common random numbers and compare them.
 
@@ -242,6 +266,7 @@ def compare(
         seed: Base seed (default: the scenario's); replicate r uses ``seed + r``.
         workers: Local worker processes; results do not depend on it.
         progress: Called with 1 after each run.
+        scheduler: Address of a Dask distributed scheduler to run on instead (``dask`` extra).
     """
     names = list(strategies) if strategies is not None else _default_order(scenario)
     unknown = [s for s in names if s not in scenario.strategies]
@@ -249,7 +274,8 @@ def compare(
         known = ", ".join(scenario.strategies)
         raise KeyError(f"unknown strategies {unknown}; the scenario defines: {known}")
     base = scenario.seed if seed is None else seed
-    records = run_tasks(make_tasks(scenario, names, replicates, base), workers, progress)
+    tasks = make_tasks(scenario, names, replicates, base)
+    records = run_tasks(tasks, workers, progress, scheduler)
     return Comparison(
         scenario,
         names,

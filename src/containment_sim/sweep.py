@@ -27,6 +27,7 @@ def sweep(
     seed: int | None = None,
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
+    scheduler: str | None = None,
 ) -> pd.DataFrame:
     """Run a strategy over the grid of one or two parameters.
 
@@ -38,6 +39,7 @@ def sweep(
         seed: Base seed (default: the scenario's).
         workers: Local worker processes.
         progress: Called with 1 after each run.
+        scheduler: Address of a Dask distributed scheduler to run on instead.
 
     Returns:
         Tidy table: one column per parameter, then replicate, seed and the outcomes.
@@ -57,7 +59,7 @@ def sweep(
         )
         tasks += make_tasks(changed, [name], replicates, base)
         where += [point] * replicates
-    table = tidy_outcomes(run_tasks(tasks, workers, progress))
+    table = tidy_outcomes(run_tasks(tasks, workers, progress, scheduler))
     for k, path in enumerate(params):
         table.insert(k, path, [p[k] for p in where])
     return table.drop(columns="strategy").assign(strategy=name)
