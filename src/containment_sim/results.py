@@ -69,7 +69,9 @@ class Recorder:
 
     def count(self, day: int, column: str, region: np.ndarray) -> None:
         """Add one event per entry of ``region`` (home regions) to a flow column."""
-        if region.size:
+        if region.size == 1:  # one event (the discrete-event engine)
+            self.flows[day, int(region[0]), self._col[column]] += 1
+        elif region.size:
             self.flows[day, :, self._col[column]] += np.bincount(region, minlength=self.n_regions)
 
     def infections(self, day: int, region: np.ndarray, source: np.ndarray | int) -> None:

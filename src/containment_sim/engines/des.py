@@ -21,6 +21,7 @@ drawn at the start of each day. As ``dt`` shrinks, the vectorized engine converg
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Generator
 from typing import Any
 
@@ -248,14 +249,16 @@ class DESEngine(EngineBase):
         total = float(self.bound.sum()) * self.w_max
         if total <= 0:
             return
-        rng, world, cum = self.rng_contacts, self.world, np.cumsum(self.bound)
+        rng, world = self.rng_contacts, self.world
+        cum = np.cumsum(self.bound).tolist()
+        last = len(cum) - 1
         while True:
             yield self.env.timeout(rng.exponential(1.0 / total))
             self.events += 1
             state = world.state[j]
             if not _P <= state <= _I:
                 return
-            k = min(int(np.searchsorted(cum, rng.random() * cum[-1], side="right")), len(cum) - 1)
+            k = min(bisect_right(cum, rng.random() * cum[-1]), last)
             layer = self.layers.get(self.sources[k])
             if layer is None:
                 continue
