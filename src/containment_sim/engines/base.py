@@ -51,6 +51,9 @@ class EngineBase:
         check: Verify the invariants after every step or tick (for tests; slower).
     """
 
+    checkpoint_queue: Callable[[Any, np.ndarray, float], None] | None = None
+    """Engines with queues at checkpoints (the discrete-event one) define this method."""
+
     def __init__(self, scenario: Scenario, *, check: bool = False):
         self.scenario = scenario
         self.check = check

@@ -72,6 +72,8 @@ class Context(Protocol):
     population: Population
     world: World
     network: RoadNetwork
+    checkpoint_queue: Callable[[Any, np.ndarray, float], None] | None
+    """Where an engine queues travellers at a checkpoint (``None``: checked at once)."""
 
     def rng(self, name: str) -> np.random.Generator:
         """The random stream of a decision, e.g. ``"checkpoint:G107"``."""

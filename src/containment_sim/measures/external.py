@@ -186,7 +186,7 @@ class Checkpoint(Measure):
         here = np.flatnonzero(crossing.on_road(self.road) & ~crossing.stopped)
         if here.size == 0:
             return
-        queue = getattr(ctx, "checkpoint_queue", None)
+        queue = ctx.checkpoint_queue
         if queue is not None and crossing.kind == "trip":
             self.counts["travellers"] += here.size
             queue(self, crossing.agents[here], t)  # screened when each reaches a lane
