@@ -11,7 +11,7 @@ from containment_sim import Scenario, run
 from containment_sim.engines import VectorizedEngine
 from containment_sim.measures import Measure, register
 from containment_sim.scenario import MeasureSpec
-from containment_sim.world import Isolation, State
+from containment_sim.world import STATE_COLUMNS, Isolation, State
 
 
 def world(measures: dict[str, Any], beta: float = 0.0, **extra: Any) -> Scenario:
@@ -111,17 +111,7 @@ def test_detected_travellers_are_isolated_not_dropped() -> None:
     detected = result.summary["checkpoint_detections"]
     assert detected > 0
     assert result.timeseries["new_isolated"].sum() == detected
-    states = result.timeseries[
-        [
-            "n_susceptible",
-            "n_exposed",
-            "n_presymptomatic",
-            "n_asymptomatic",
-            "n_symptomatic",
-            "n_recovered",
-            "n_dead",
-        ]
-    ].sum(axis=1)
+    states = result.timeseries[list(STATE_COLUMNS)].sum(axis=1)
     assert (states == 40_000).all()
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "Measure",
     "build_measures",
     "places",
+    "random_round",
     "register",
     "schedule_value",
 ]
@@ -58,6 +59,16 @@ def schedule_value(scenario: Scenario, schedule: Schedule, t: float) -> float:
     order = np.argsort(times, kind="stable")
     k = int(np.searchsorted(np.asarray(times)[order], t, side="right")) - 1
     return float(np.asarray(values)[order][max(k, 0)])
+
+
+def random_round(rng: np.random.Generator, amount: float) -> int:
+    """``amount`` rounded down or up at random, up with probability its fractional part.
+
+    Unbiased: capacities per day or per step (tests, checks, index cases) keep their mean
+    at any population scale.
+    """
+    whole = int(amount)
+    return whole + int(rng.random() < amount - whole)
 
 
 def places(amount: float) -> int:
@@ -114,8 +125,6 @@ class ContactFactors:
     something changes it. The engine starts from the isolation and quarantine statuses;
     measures multiply further (e.g. closed communities) through :meth:`scale`.
     """
-
-    LAYERS = ("household", "community", "region")
 
     def __init__(self, n: int, household: np.ndarray | None, other: np.ndarray | None):
         self.n = n

@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import Field, NonNegativeFloat
 
 from containment_sim.disease import sample
-from containment_sim.measures.base import Context, Measure, places, register
+from containment_sim.measures.base import Context, Measure, places, random_round, register
 from containment_sim.measures.cases import CaseBook, Priority
 from containment_sim.scenario import Distribution, Fraction, MeasureSpec, Schedule, TimePoint
 from containment_sim.world import Isolation, State
@@ -40,12 +40,6 @@ al., NEJM 2020; 1,099 patients)."""
 PCR_SENSITIVITY = 0.8
 """RT-PCR sensitivity in infectious people: about 80 % around symptom onset (false-negative
 rate ~20 % on days 3-5 after exposure onwards; Kucirka LM et al., Ann Intern Med 2020)."""
-
-
-def _whole(rng: np.random.Generator, amount: float) -> int:
-    """``amount`` rounded up or down at random, unbiased."""
-    whole = int(amount)
-    return whole + int(rng.random() < amount - whole)
 
 
 class CareSeekingSpec(MeasureSpec):
@@ -137,7 +131,7 @@ class Testing(Measure):
     def before_transmission(self, ctx: Context, t: float) -> None:
         self.cases.deliver(t)
         dt = ctx.scenario.dt
-        capacity = _whole(self.rng, self.level(self.spec.capacity, t) * self.scale * dt)
+        capacity = random_round(self.rng, self.level(self.spec.capacity, t) * self.scale * dt)
         eligible = None if self.serves.all() else (lambda a: self.serves[self.region[a]])
         tested = self.cases.take(capacity, eligible)
         if tested.size == 0:

@@ -20,7 +20,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
 
-from containment_sim.measures.base import Context, Crossing, Measure, register
+from containment_sim.measures.base import Context, Crossing, Measure, random_round, register
 from containment_sim.scenario import Distribution, Fraction, FractionSchedule, MeasureSpec
 from containment_sim.world import Isolation, State
 
@@ -178,8 +178,7 @@ class Checkpoint(Measure):
         self.counts = dict.fromkeys(COUNTS, 0)
 
     def start_day(self, ctx: Context, day: int) -> None:
-        whole = int(self.capacity)
-        self.left = whole + int(self.rng.random() < self.capacity - whole)
+        self.left = random_round(self.rng, self.capacity)
         self.counts = dict.fromkeys(self.counts, 0)
 
     def cross(self, ctx: Context, t: float, crossing: Crossing) -> None:

@@ -20,7 +20,7 @@ import numpy as np
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
 
 from containment_sim.disease import sample
-from containment_sim.measures.base import Context, Measure, places, register
+from containment_sim.measures.base import Context, Measure, places, random_round, register
 from containment_sim.measures.cases import CaseBook, ContactStatus, Priority
 from containment_sim.scenario import (
     Distribution,
@@ -183,7 +183,7 @@ class Tracing(Measure):
 
     def _work_backlog(self, ctx: Context, t: float) -> None:
         capacity = self.level(self.spec.capacity, t) * self.scale * ctx.scenario.dt
-        whole = int(capacity) + int(self.rng.random() < capacity - int(capacity))
+        whole = random_round(self.rng, capacity)
         if self.backlog.size == 0 or whole == 0:
             return
         index, exposure = self.backlog[:whole], self.backlog_time[:whole]
