@@ -9,7 +9,7 @@ from containment_sim.disease import Course, Progression, implied_r0, mean_infect
 from containment_sim.population import generate_population
 from containment_sim.rng import stream
 from containment_sim.scenario import Disease, Distribution, Transmission
-from containment_sim.world import Flag, Source, State, World
+from containment_sim.world import AgentView, Flag, Source, State, World
 
 
 @pytest.mark.parametrize(
@@ -74,6 +74,84 @@ def test_progression_visits_states_in_order_with_the_stated_durations() -> None:
     assert abs(incubation.mean() - 0.125 - mean) < 0.05
     dead = world.state == State.DEAD
     assert np.all(world.flags[dead] & Flag.FATAL)
+
+
+VALID_FLAGS = (0, 1, 3, 7)  # asymptomatic, mild, severe, fatal (fatal implies severe)
+
+
+def expected_next(state: State, flags: int) -> State:
+    if state == State.EXPOSED:
+        return State.PRESYMPTOMATIC
+    if state == State.PRESYMPTOMATIC:
+        return State.SYMPTOMATIC if flags & 1 else State.ASYMPTOMATIC
+    return State.DEAD if state == State.SYMPTOMATIC and flags & 4 else State.RECOVERED
+
+
+def expected_stay(d: Disease, state: State, flags: int) -> Distribution | None:
+    """How long an agent stays in the state it enters next (``None``: the course is over)."""
+    if state == State.EXPOSED:
+        return d.presymptomatic_period
+    if state == State.PRESYMPTOMATIC:
+        if flags & 1:
+            return d.onset_to_death if flags & 4 else d.symptomatic_period
+        return d.asymptomatic_period
+    return None
+
+
+def test_one_agent_path_applies_the_same_course_as_the_arrays() -> None:
+    """``advance_one`` (the DES) and ``advance`` (the vectorized engine) follow one table."""
+    from conftest import make_scenario
+
+    scenario = make_scenario(
+        population={"regions": [{"name": "A", "population": 32_000, "communities": 4}]},
+        mobility={"trips": []},
+    )
+    arrays, single = (World(generate_population(scenario)) for _ in range(2))
+    n = arrays.population.size
+    keys = [(s, f) for s in list(State)[1:5] for f in VALID_FLAGS]
+    which = np.arange(n) % len(keys)
+    for world in (arrays, single):
+        world.state[:] = [keys[k][0] for k in which]
+        world.flags[:] = [keys[k][1] for k in which]
+        world.t_next[:] = 0.0
+    Progression(scenario.disease, stream(4, "a")).advance(arrays, 0.0)
+    prog, view = Progression(scenario.disease, stream(4, "b")), AgentView.of(single)
+    for i in range(n):
+        prog.advance_one(view, i, int(single.state[i]))
+    expected = [expected_next(*keys[k]) for k in which]
+    assert np.array_equal(arrays.state, expected) and np.array_equal(single.state, expected)
+    d = scenario.disease
+    for k, (state, flags) in enumerate(keys):
+        mine = which == k
+        dist = expected_stay(d, state, flags)
+        for world in (arrays, single):
+            if dist is None:
+                assert np.all(np.isinf(world.t_next[mine]))
+                continue
+            se = dist.sd / np.sqrt(mine.sum())
+            assert abs(world.t_next[mine].mean() - dist.mean) < 4 * se
+
+
+def test_one_agent_infections_have_the_course_probabilities() -> None:
+    from conftest import make_scenario
+
+    scenario = make_scenario(
+        population={"regions": [{"name": "A", "population": 40_000, "communities": 4}]},
+        mobility={"trips": []},
+    )
+    world = World(generate_population(scenario))
+    prog, view = Progression(scenario.disease, stream(6, "b")), AgentView.of(world)
+    n = world.population.size
+    for i in range(n):
+        prog.infect_one(view, i, 1.0, int(Source.SEED), -1)
+    world.check_invariants()
+    d, band = scenario.disease, world.population.age_band
+    p_sym = (1 - np.asarray(d.asymptomatic_fraction))[band].mean()
+    observed = np.mean(world.flags & Flag.SYMPTOMATIC > 0)
+    assert abs(observed - p_sym) < 4 * np.sqrt(p_sym * (1 - p_sym) / n)
+    latent = world.t_next - 1.0
+    assert abs(latent.mean() - d.latent_period.mean) < 4 * d.latent_period.sd / np.sqrt(n)
+    assert np.all(world.infection_time == 1.0) and np.all(world.state == State.EXPOSED)
 
 
 def test_implied_r0_sums_layers() -> None:

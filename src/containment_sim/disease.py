@@ -9,14 +9,24 @@ the step length of an engine does not change the durations.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from containment_sim.scenario import Disease, Distribution, Transmission
-from containment_sim.world import NO_INFECTOR, Flag, Source, State, World
+from containment_sim.world import NO_INFECTOR, AgentView, Flag, Source, State, World
 
-__all__ = ["Course", "Progression", "implied_r0", "mean_infectious_days", "sample"]
+__all__ = [
+    "Course",
+    "Progression",
+    "course_flags",
+    "implied_r0",
+    "mean_infectious_days",
+    "sample",
+    "transition_table",
+]
 
 
 def sample(dist: Distribution, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -31,6 +41,10 @@ def sample(dist: Distribution, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.gamma(shape, dist.sd**2 / dist.mean, size=n)
     sigma2 = np.log1p((dist.sd / dist.mean) ** 2)
     return rng.lognormal(np.log(dist.mean) - sigma2 / 2, np.sqrt(sigma2), size=n)
+
+
+# plain ints for the hot paths (attribute access on IntEnum classes is slow)
+_SYM, _SEVERE, _FATAL_BIT = int(Flag.SYMPTOMATIC), int(Flag.SEVERE), int(Flag.FATAL)
 
 
 @dataclass(frozen=True)
@@ -60,17 +74,30 @@ class Course:
     def draw_flags(self, rng: np.random.Generator, age_band: np.ndarray) -> np.ndarray:
         """``Flag`` bits for newly infected agents of the given age bands."""
         n = age_band.size
-        symptomatic = rng.random(n) < self.p_symptomatic[age_band]
-        u = rng.random(n)
-        severe = symptomatic & (u < self.p_severe_given_symptomatic[age_band])
-        fatal = symptomatic & (u < self.p_fatal_given_symptomatic[age_band])
-        flags = symptomatic * Flag.SYMPTOMATIC | severe * Flag.SEVERE | fatal * Flag.FATAL
+        flags = course_flags(
+            rng.random(n),
+            rng.random(n),
+            self.p_symptomatic[age_band],
+            self.p_severe_given_symptomatic[age_band],
+            self.p_fatal_given_symptomatic[age_band],
+        )
         return flags.astype(np.uint8)
 
 
-# plain ints for the hot paths (attribute access on IntEnum classes is slow)
+def course_flags(u_symptoms: Any, u_severity: Any, p_sym: Any, p_severe: Any, p_fatal: Any) -> Any:
+    """The ``Flag`` bits of infections from two uniform draws each (the one rule for both engines).
+
+    Works elementwise on arrays (the vectorized engine) and on plain floats (one agent in the
+    discrete-event engine): symptomatic if ``u_symptoms < p_sym``; severe and fatal (given
+    symptoms) if ``u_severity`` falls below the respective conditional probability.
+    """
+    sym = u_symptoms < p_sym
+    severe = sym & (u_severity < p_severe)
+    fatal = sym & (u_severity < p_fatal)
+    return sym * _SYM | severe * _SEVERE | fatal * _FATAL_BIT
+
+
 _E, _P, _A, _I, _R, _D = (int(s) for s in list(State)[1:])
-_SYMPTOMATIC, _FATAL = Flag.SYMPTOMATIC, Flag.FATAL
 
 
 class Progression:
@@ -80,6 +107,24 @@ class Progression:
         self.disease = disease
         self.course = Course.from_disease(disease)
         self.rng = rng
+        self.durations = (
+            disease.latent_period,
+            disease.presymptomatic_period,
+            disease.asymptomatic_period,
+            disease.symptomatic_period,
+            disease.onset_to_death,
+        )
+        self.next_state, self.next_duration = transition_table()
+        self._next_list: list[int] = self.next_state.tolist()
+        self._duration_list: list[int] = self.next_duration.tolist()
+        self._draws = [_buffered(lambda n, d=d: sample(d, rng, n)) for d in self.durations]
+        self._uniform = _buffered(rng.random)
+        c = self.course
+        self._course_lists = (
+            c.p_symptomatic.tolist(),
+            c.p_severe_given_symptomatic.tolist(),
+            c.p_fatal_given_symptomatic.tolist(),
+        )
 
     def infect(
         self,
@@ -166,43 +211,97 @@ class Progression:
         return {s: np.concatenate(parts) for s, parts in entered.items()}
 
     def _transition(self, world: World, due: np.ndarray) -> dict[State, np.ndarray]:
-        d = self.disease
-        state = world.state[due]
+        key = world.state[due].astype(np.intp) * N_FLAG_KEYS + world.flags[due]
+        new, which = self.next_state[key], self.next_duration[key]
+        world.state[due] = new
+        for k, dist in enumerate(self.durations):
+            idx = due[which == k]
+            if idx.size:
+                world.t_next[idx] += sample(dist, self.rng, idx.size)
+        world.t_next[due[which < 0]] = np.inf
         out: dict[State, np.ndarray] = {}
-        self._enter(world, due[state == _E], _P, d.presymptomatic_period, out)
-        pre = due[state == _P]
-        if pre.size:
-            sym = (world.flags[pre] & _SYMPTOMATIC).astype(bool)
-            self._enter(world, pre[~sym], _A, d.asymptomatic_period, out)
-            onset = pre[sym]
-            fatal = (world.flags[onset] & _FATAL).astype(bool)
-            self._enter(world, onset[~fatal], _I, d.symptomatic_period, out)
-            self._enter(world, onset[fatal], _I, d.onset_to_death, out)
-        ending = (state == _A) | (state == _I)
-        if ending.any():
-            ending_idx = due[ending]
-            dies = (world.flags[ending_idx] & _FATAL).astype(bool) & (state[ending] == _I)
-            for new_state, idx in ((_R, ending_idx[~dies]), (_D, ending_idx[dies])):
-                if idx.size:
-                    world.state[idx] = new_state
-                    world.t_next[idx] = np.inf
-                    out[new_state] = idx  # type: ignore[index]
+        for state in (_P, _A, _I, _R, _D):
+            idx = due[new == state]
+            if idx.size:
+                out[state] = idx  # type: ignore[index]  # plain int keys hash as the members
         return out
 
-    def _enter(
-        self,
-        world: World,
-        idx: np.ndarray,
-        new_state: int,
-        duration: Distribution,
-        out: dict[State, np.ndarray],
-    ) -> None:
-        if idx.size == 0:
-            return
-        world.state[idx] = new_state
-        world.t_next[idx] = world.t_next[idx] + sample(duration, self.rng, idx.size)
-        key = new_state  # plain int keys compare and hash equal to the State members
-        out[key] = np.concatenate([out[key], idx]) if key in out else idx  # type: ignore[index]
+    # --- one agent at a time (the discrete-event engine) --------------------------------------
+    def infect_one(self, agents: AgentView, i: int, t: float, source: int, infector: int) -> float:
+        """Infect susceptible agent ``i`` at time ``t``; returns the time it becomes infectious.
+
+        The same rules as :meth:`infect`, drawn from buffered streams so that one agent costs no
+        array call.
+        """
+        p_sym, p_severe, p_fatal = self._course_lists
+        band = agents.age_band[i]
+        u = self._uniform
+        t_next = t + self._draws[0]()
+        agents.flags[i] = course_flags(u(), u(), p_sym[band], p_severe[band], p_fatal[band])
+        agents.state[i] = _E
+        agents.infection_time[i] = t
+        agents.infector[i] = infector
+        agents.source[i] = source
+        agents.t_next[i] = t_next
+        return t_next
+
+    def advance_one(self, agents: AgentView, i: int, state: int) -> int:
+        """Apply agent ``i``'s due transition out of ``state``; returns the state entered.
+
+        Uses the same transition table as :meth:`advance`; the next transition time is set in
+        ``t_next`` (``inf`` once the course is over).
+        """
+        key = state * N_FLAG_KEYS + agents.flags[i]
+        new, which = self._next_list[key], self._duration_list[key]
+        agents.state[i] = new
+        agents.t_next[i] = agents.t_next[i] + self._draws[which]() if which >= 0 else _INF
+        return new
+
+
+_INF = float("inf")
+N_FLAG_KEYS = 8
+"""Distinct ``Flag`` combinations (3 bits): the stride of the transition table."""
+
+
+def transition_table() -> tuple[np.ndarray, np.ndarray]:
+    """The course of an infection as a table: the one rule set both engines apply.
+
+    Returns:
+        ``(next_state, next_duration)`` indexed by ``state * N_FLAG_KEYS + flags``: the state
+        entered at the agent's next transition, and the index in ``Progression.durations`` of
+        the time spent there (-1: none, the course is over). Unused entries are -1.
+    """
+    size = len(State) * N_FLAG_KEYS
+    next_state = np.full(size, -1, dtype=np.int8)
+    next_duration = np.full(size, -1, dtype=np.int8)
+    latent, presymptomatic, asymptomatic, symptomatic, to_death = range(5)
+    del latent  # the latent period is drawn at infection, not at a transition
+    for flags in range(N_FLAG_KEYS):
+        sym, fatal = bool(flags & _SYM), bool(flags & _FATAL_BIT)
+        rules = {
+            _E: (_P, presymptomatic),
+            _P: (_I, to_death if fatal else symptomatic) if sym else (_A, asymptomatic),
+            _A: (_R, -1),
+            _I: (_D if fatal else _R, -1),
+        }
+        for state, (new, duration) in rules.items():
+            next_state[state * N_FLAG_KEYS + flags] = new
+            next_duration[state * N_FLAG_KEYS + flags] = duration
+    return next_state, next_duration
+
+
+def _buffered(draw: Any) -> Callable[[], float]:
+    """Scalar draws served from blocks of a vectorized sampler ``draw(n)`` (cheap per call)."""
+
+    def values() -> Iterator[float]:
+        while True:
+            yield from draw(_BLOCK).tolist()
+
+    return values().__next__
+
+
+_BLOCK = 4096
+"""Draws per block of a buffered scalar stream."""
 
 
 IMPORT_MAX_AGE = 30.0

@@ -67,6 +67,17 @@ class Recorder:
         self.tables: dict[str, list[dict[str, Any]]] = {}
         self._col = {name: k for k, name in enumerate(FLOW_COLUMNS)}
 
+    def column(self, name: str | None) -> int:
+        """Index of the flow column ``name`` (-1 for ``None``)."""
+        return -1 if name is None else self._col[name]
+
+    def infection_columns(self, source: int) -> tuple[int, ...]:
+        """Flow columns that one infection from ``source`` (a ``Source`` code) adds to."""
+        names = ["new_infections", _SOURCE_COLUMN[Source(source)]]
+        if source in _LOCAL:
+            names.append("new_infections_local")
+        return tuple(self._col[n] for n in names)
+
     def count(self, day: int, column: str, region: np.ndarray) -> None:
         """Add one event per entry of ``region`` (home regions) to a flow column."""
         if region.size == 1:  # one event (the discrete-event engine)
@@ -79,11 +90,9 @@ class Recorder:
         if region.size == 0:
             return
         if np.ndim(source) == 0:  # one source for all: no masks needed
-            code = int(source)
-            self.count(day, "new_infections", region)
-            self.count(day, _SOURCE_COLUMN[Source(code)], region)
-            if code in _LOCAL:
-                self.count(day, "new_infections_local", region)
+            counts = np.bincount(region, minlength=self.n_regions)
+            for column in self.infection_columns(int(source)):
+                self.flows[day, :, column] += counts
             return
         source = np.asarray(source)
         self.count(day, "new_infections", region)

@@ -21,20 +21,26 @@ drawn at the start of each day. As ``dt`` shrinks, the vectorized engine converg
 
 from __future__ import annotations
 
+import gc
 from bisect import bisect_right
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
+from math import log
+from random import Random
 from typing import Any
 
 import numpy as np
 import simpy
+from simpy.events import Timeout
 
 from containment_sim.disease import sample
-from containment_sim.engines.base import EngineBase, ProgressHook
+from containment_sim.engines.base import _ENTRY_COLUMN, _N_STATES, EngineBase, ProgressHook
+from containment_sim.measures.base import Measure
 from containment_sim.measures.external import Checkpoint
 from containment_sim.results import Result
 from containment_sim.scenario import Scenario
 from containment_sim.transmission import Layer
-from containment_sim.world import Source, State
+from containment_sim.world import AgentView, Source, State
 
 __all__ = ["DESEngine"]
 
@@ -44,6 +50,8 @@ _S, _P, _I, _D = (
 _HOUSEHOLD, _COMMUNITY, _REGION = (
     int(x) for x in (Source.HOUSEHOLD, Source.COMMUNITY, Source.REGION)
 )
+
+_INF = float("inf")
 
 MAX_PICKS = 10_000
 """Rejection-sampling attempts to find a contact in a group before giving up."""
@@ -60,23 +68,46 @@ class DESEngine(EngineBase):
     def __init__(self, scenario: Scenario, *, check: bool = False):
         super().__init__(scenario, check=check)
         self.env = simpy.Environment()
-        self.rng_contacts = self.rng("contacts")
         pop = self.population
-        self.household_start = np.searchsorted(pop.household, np.arange(pop.n_households + 1))
-        self.community_start = np.searchsorted(pop.community, np.arange(pop.n_communities + 1))
         self.launched = np.zeros(pop.size, dtype=bool)
-        self.w_max = float(self.infectiousness.max())
+        self._launched = memoryview(self.launched)
+        w_max = float(self.infectiousness.max())
         beta = scenario.transmission.beta
         bounds = {Source.HOUSEHOLD: beta.household, Source.COMMUNITY: beta.community,
                   Source.REGION: beta.region}  # fmt: skip
         for m in self.measures:
             for source, rate in m.extra_layer_rates().items():
                 bounds[source] = max(bounds.get(source, 0.0), rate)
-        self.sources = [s for s, b in bounds.items() if b > 0]
-        self.bound = np.array([bounds[s] for s in self.sources])
+        # contacts by thinning: candidates at the constant rate w_max * sum of the bounds, a
+        # layer chosen in proportion to its bound, accepted with beta_l w_j f_j / (bound_l w_max)
+        self.sources = [int(s) for s, b in bounds.items() if b > 0]
+        self._bound = [bounds[s] * w_max for s in self.sources]  # type: ignore[index]
+        self._contact_rate = float(sum(self._bound))
+        self._mean_gap = 1.0 / self._contact_rate if self._contact_rate > 0 else _INF
+        self._cum = np.cumsum(self._bound).tolist()
+        self._last = len(self._cum) - 1
+        self._single_layer = len(self._cum) == 1
+        self._layer_at: list[Layer | None] = [None] * len(self.sources)
+        self._accept = [0.0] * len(self.sources)
+        self._w: list[float] = self.infectiousness.tolist()
+        self._random = Random(int(self.rng("contacts").integers(2**63))).random
+        self._total = self._cum[-1] if self._cum else 0.0
+        self._transition_cb, self._contact_cb = self._on_transition, self._on_contact
+        self.agents = AgentView.of(self.world)
+        # one-agent bookings as plain numbers, added to the arrays by _flush
+        self._stock_delta = [0] * self.stocks.size
+        self._n_flows = self.recorder.flows.shape[2]
+        self._flow_delta = [0] * (pop.n_regions * self._n_flows)
+        self._household_start: list[int] = _starts(pop.household, pop.n_households)
+        self._community_start: list[int] = _starts(pop.community, pop.n_communities)
+        self._region_span: list[tuple[int, int, list[int]]] = []
+        self._entry_column = [self.recorder.column(_ENTRY_COLUMN.get(s)) for s in range(len(State))]
+        self._infection_columns = {int(s): self.recorder.infection_columns(s) for s in Source}
+        self._progression_hooks = [
+            m for m in self.measures if type(m).after_progression is not Measure.after_progression
+        ]
         self.layers: dict[int, Layer] = {}
         self.members: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self.visitors = (np.empty(0, dtype=np.int64), np.zeros(pop.n_regions + 1, dtype=np.int64))
         self.events = 0
         self.lanes: dict[str, simpy.Resource] = {}
 
@@ -87,7 +118,8 @@ class DESEngine(EngineBase):
         for i in np.flatnonzero(np.isfinite(self.world.t_next)):
             self._launch(int(i))
         self.env.process(self._clock(progress))
-        self.env.run(until=self.scenario.days)
+        with _fewer_collections():
+            self.env.run(until=self.scenario.days)
         self._end_day(self.scenario.days - 1)
         if progress is not None:
             progress(1)
@@ -122,6 +154,10 @@ class DESEngine(EngineBase):
         for m in self.active_measures(t):
             m.before_transmission(self, t)
         self.layers = {ly.source: ly for ly in self._layers(t)}
+        for k, source in enumerate(self.sources):
+            layer = self.layers.get(source)
+            self._layer_at[k] = layer
+            self._accept[k] = 0.0 if layer is None else layer.beta / self._bound[k]
         self.members = {s: _members(ly) for s, ly in self.layers.items() if s > Source.REGION}
         for name, lanes in self.lanes.items():
             self.record(
@@ -141,7 +177,11 @@ class DESEngine(EngineBase):
         starts = np.searchsorted(
             self.world.location[order], np.arange(self.population.n_regions + 1)
         )
-        self.visitors = (order, starts)
+        bounds = self.population.region_start.tolist()
+        self._region_span = [
+            (bounds[g], bounds[g + 1], order[starts[g] : starts[g + 1]].tolist())
+            for g in range(self.population.n_regions)
+        ]
 
     # --- checkpoints with lanes -------------------------------------------------------------
     def checkpoint_queue(self, checkpoint: Checkpoint, agents: np.ndarray, t: float) -> None:
@@ -224,94 +264,178 @@ class DESEngine(EngineBase):
 
     # --- natural history ------------------------------------------------------------------
     def _launch(self, i: int) -> None:
+        """Schedule infected agent ``i``'s next transition (and its contacts if infectious)."""
         self.launched[i] = True
-        self.env.process(self._life(i))
-        state = self.world.state[i]
-        if State.PRESYMPTOMATIC <= state <= State.SYMPTOMATIC:
-            self.env.process(self._contacts(i))
+        agents = self.agents
+        Timeout(self.env, max(agents.t_next[i] - self.env.now, 0.0), i).callbacks.append(
+            self._on_transition
+        )
+        if _P <= agents.state[i] <= _I:
+            self._start_contacts(i)
 
-    def _life(self, i: int) -> Generator[simpy.Event, Any, None]:
-        """An infected agent's course: each transition at its scheduled time."""
-        world, one = self.world, np.array([i])
-        while np.isfinite(world.t_next[i]):
-            wait = world.t_next[i] - self.env.now
-            if wait > 0:
-                yield self.env.timeout(wait)
-            self.events += 1
-            entered = self.progression.advance(world, self.env.now, among=one)
-            self._transitions(self.env.now, entered)
-            if _P in entered:
-                self.env.process(self._contacts(i))
+    def _on_transition(self, event: simpy.Event) -> None:
+        """Agent ``i``'s scheduled transition(s): the shared table, applied to one agent.
+
+        Books the stock change and the day's count as plain numbers (see :meth:`_flush`).
+        """
+        i, env, agents = event.value, self.env, self.agents
+        now, t_next = env.now, agents.t_next[i]
+        if t_next > now:  # rescheduled (e.g. an imported course set again)
+            if t_next < _INF:
+                Timeout(env, t_next - now, i).callbacks.append(self._transition_cb)
+            return
+        self.events += 1
+        advance, stocks, region = self.progression.advance_one, self._stock_delta, agents.region[i]
+        while t_next <= now:
+            old = agents.state[i]
+            new = advance(agents, i, old)
+            stocks[region * _N_STATES + old] -= 1
+            stocks[region * _N_STATES + new] += 1
+            column = self._entry_column[new]
+            if column >= 0:
+                self._flow_delta[region * self._n_flows + column] += 1
+            if new == _P and self._contact_rate > 0:
+                delay = -log(1.0 - self._random()) * self._mean_gap
+                Timeout(env, delay, i).callbacks.append(self._contact_cb)
+            if new == _D or self._progression_hooks:
+                self._after_transition(i, new, now)
+            t_next = agents.t_next[i]
+        if t_next < _INF:
+            Timeout(env, t_next - now, i).callbacks.append(self._transition_cb)
+
+    def _after_transition(self, i: int, new: int, t: float) -> None:
+        """The rarer consequences of a transition: a death leaves the groups; measures react."""
+        if new == _D:
+            agents = self.agents
+            self.household_size[agents.household[i]] -= 1
+            self.community_size[agents.community[i]] -= 1
+            self.region_size[agents.location[i]] -= 1
+            self.home_size[agents.region[i]] -= 1
+        if self._progression_hooks:
+            entered = {State(new): np.array([i])}
+            for m in self._progression_hooks:
+                if m.active(t):
+                    m.after_progression(self, t, entered)
+
+    def _flush(self) -> None:
+        """Add the one-agent bookings kept as plain numbers to the stock book and today's flows."""
+        self.stocks += np.array(self._stock_delta).reshape(self.stocks.shape)
+        self.recorder.flows[self.day] += np.array(self._flow_delta).reshape(
+            self.recorder.flows.shape[1:]
+        )
+        self._stock_delta = [0] * len(self._stock_delta)
+        self._flow_delta = [0] * len(self._flow_delta)
+
+    def _end_day(self, day: int) -> None:
+        self._flush()
+        super()._end_day(day)
+
+    def _check(self) -> None:
+        self._flush()
+        super()._check()
 
     # --- transmission ---------------------------------------------------------------------
-    def _contacts(self, j: int) -> Generator[simpy.Event, Any, None]:
-        """Contacts of infectious agent j, by thinning a Poisson process at the upper rate."""
-        total = float(self.bound.sum()) * self.w_max
-        if total <= 0:
+    def _start_contacts(self, j: int) -> None:
+        if self._contact_rate > 0:
+            delay = -log(1.0 - self._random()) * self._mean_gap
+            Timeout(self.env, delay, j).callbacks.append(self._contact_cb)
+
+    def _on_contact(self, event: simpy.Event) -> None:
+        """One candidate contact of infectious agent j (thinning at the constant upper rate)."""
+        j, agents, rand = event.value, self.agents, self._random
+        self.events += 1
+        state = agents.state[j]
+        if state < _P or state > _I:
+            return  # no longer infectious: its contact process ends
+        Timeout(self.env, -log(1.0 - rand()) * self._mean_gap, j).callbacks.append(
+            self._contact_cb
+        )
+        k = (
+            0
+            if self._single_layer
+            else min(bisect_right(self._cum, rand() * self._total), self._last)
+        )
+        layer = self._layer_at[k]
+        if layer is None:
             return
-        rng, world = self.rng_contacts, self.world
-        cum = np.cumsum(self.bound).tolist()
-        last = len(cum) - 1
-        while True:
-            yield self.env.timeout(rng.exponential(1.0 / total))
-            self.events += 1
-            state = world.state[j]
-            if not _P <= state <= _I:
-                return
-            k = min(bisect_right(cum, rng.random() * cum[-1]), last)
-            layer = self.layers.get(self.sources[k])
-            if layer is None:
-                continue
-            f_j = 1.0 if layer.factor is None else float(layer.factor[j])
-            accept = (layer.beta / self.bound[k]) * (self.infectiousness[state] * f_j / self.w_max)
-            if rng.random() >= accept:
-                continue
-            target = self._pick(layer, j)
-            if target < 0 or world.state[target] != _S or not world.present[target]:
-                continue
-            if layer.factor is not None and rng.random() >= layer.factor[target]:
-                continue
-            self._infect(target, j, layer.source)
+        factor = layer.factor
+        accept = self._accept[k] * self._w[state]
+        if factor is not None:
+            accept *= factor[j]
+        if rand() >= accept:
+            return
+        target = self._pick(layer, j)
+        if target < 0 or agents.state[target] != _S or not agents.present[target]:
+            return
+        if factor is not None and rand() >= factor[target]:
+            return
+        self._infect(target, j, layer.source)
 
     def _infect(self, i: int, infector: int, source: int) -> None:
-        one = np.array([i])
-        self.progression.infect(self.world, one, self.env.now, source, infector)
-        self._move(one, _S, _S + 1)  # susceptible -> exposed
-        self.recorder.infections(self.day, self.population.region[one], source)
-        self._launch(i)
+        now = self.env.now
+        t_next = self.progression.infect_one(self.agents, i, now, source, infector)
+        region = self.agents.region[i]
+        self._stock_delta[region * _N_STATES + _S] -= 1
+        self._stock_delta[region * _N_STATES + _S + 1] += 1
+        flows, base = self._flow_delta, region * self._n_flows
+        for column in self._infection_columns[source]:
+            flows[base + column] += 1
+        self._launched[i] = True
+        Timeout(self.env, t_next - now, i).callbacks.append(self._transition_cb)
 
     def _pick(self, layer: Layer, j: int) -> int:
         """A member of j's current group in ``layer`` other than j, uniformly; -1 if none."""
-        pop, world = self.population, self.world
-        source, extra = layer.source, None
-        if source == _HOUSEHOLD:
-            g = int(pop.household[j])
-            lo, hi, n = self.household_start[g], self.household_start[g + 1], layer.size[g]
+        agents, source = self.agents, layer.source
+        if source == _REGION:
+            g = agents.location[j]
+            lo, hi, extra = self._region_span[g]
+            n = layer.size[g]
+        elif source == _HOUSEHOLD:
+            g = agents.household[j]
+            lo, hi, extra = self._household_start[g], self._household_start[g + 1], ()
+            n = layer.size[g]
         elif source == _COMMUNITY:
-            g = int(pop.community[j])
-            lo, hi, n = self.community_start[g], self.community_start[g + 1], layer.size[g]
-        elif source == _REGION:
-            g = int(world.location[j])
-            lo, hi, n = pop.region_start[g], pop.region_start[g + 1], layer.size[g]
-            order, starts = self.visitors
-            extra = order[starts[g] : starts[g + 1]]
+            g = agents.community[j]
+            lo, hi, extra = self._community_start[g], self._community_start[g + 1], ()
+            n = layer.size[g]
         else:
             order, starts = self.members[source]
             g = int(layer.group[j])
             lo, hi, n = 0, 0, layer.size[g]
-            extra = order[starts[g] : starts[g + 1]]
+            extra = order[starts[g] : starts[g + 1]].tolist()
         if n <= 1:
             return -1
-        n_extra = 0 if extra is None else extra.size
-        span = hi - lo + n_extra
-        rng = self.rng_contacts
+        home = hi - lo
+        span = home + len(extra)
+        rand, state, present, location = self._random, agents.state, agents.present, agents.location
         for _ in range(MAX_PICKS):
-            k = int(rng.random() * span)
-            cand = lo + k if k < hi - lo else int(extra[k - (hi - lo)])  # type: ignore[index]
-            if cand != j and world.present[cand] and world.state[cand] != _D:
-                if source != _REGION or world.location[cand] == g:
+            k = int(rand() * span)
+            cand = lo + k if k < home else extra[k - home]
+            if cand != j and present[cand] and state[cand] != _D:
+                if source != _REGION or location[cand] == g:
                     return cand
         return -1
+
+
+@contextmanager
+def _fewer_collections(threshold: int = 10_000) -> Iterator[None]:
+    """Run the cyclic garbage collector's youngest generation less often, then restore it.
+
+    Each event allocates a few short-lived objects; at Python's default threshold (700) the
+    collector runs every few hundred events and takes about a fifth of the run. Events make
+    no reference cycles, so collecting less often only delays freeing the few that others make.
+    """
+    old = gc.get_threshold()
+    gc.set_threshold(threshold, *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
+def _starts(group: np.ndarray, n_groups: int) -> list[int]:
+    """Offsets of each group's agents in the population (agents are sorted by group)."""
+    return np.searchsorted(group, np.arange(n_groups + 1)).tolist()
 
 
 def _members(layer: Layer) -> tuple[np.ndarray, np.ndarray]:
