@@ -141,7 +141,8 @@ def test_engines_agree_statistically() -> None:
     )
 
 
-def queue_engine(**checkpoint) -> DESEngine:
+def queue_engine(roads: list[dict] | None = None, **checkpoint) -> DESEngine:
+    """Regions A and B joined by road AB (24 km: 0.025 days at 40 km/h) with a checkpoint."""
     scenario = Scenario.model_validate(
         {
             "name": "queue",
@@ -156,7 +157,10 @@ def queue_engine(**checkpoint) -> DESEngine:
                 ]
             },
             "transmission": {"beta": {}},
-            "mobility": {"roads": [{"name": "AB", "between": ["A", "B"]}]},
+            "mobility": {
+                "roads": [{"name": "AB", "between": ["A", "B"], "length_km": 24}, *(roads or [])],
+                "speed_kmh": 40,
+            },
             "measures": {
                 "k": {
                     "type": "checkpoint",
@@ -177,35 +181,79 @@ def queue_engine(**checkpoint) -> DESEngine:
     return engine
 
 
-def trace(engine: DESEngine, when: list[float]) -> pd.DataFrame:
-    checkpoint = engine.measures[0]
-    engine.enqueue(checkpoint, np.arange(len(when)), np.array(when))
-    engine.env.run(until=1.0)
+ROAD_TIME = 24 / (40 * 24)  # days to drive road AB
+
+
+def trace(engine: DESEngine, when: list[float], until: float = 1.0) -> pd.DataFrame:
+    """Travellers 0, 1, 2, ... of region A set out for B on road AB at times ``when``."""
+    for agent, at in enumerate(when):
+        engine.journeys.travel(agent, "trip", (0,), 0, 1, at)
+    engine.env.run(until=until)
     return pd.DataFrame(engine.recorder.tables["checkpoint_log"]).set_index("agent").sort_index()
 
 
 def test_three_travellers_one_lane_fixed_service_times() -> None:
-    log = trace(queue_engine(), [0.25, 0.25, 0.30])
+    engine = queue_engine()
+    log = trace(engine, [0.25, 0.25, 0.30], until=0.39)
+    assert list(log.index) == [0] and np.isclose(log.loc[0, "end"], 0.35)
+    lanes = engine.journeys.lanes["k"]
+    assert lanes.count == 1 and len(lanes.queue) == 1, "one in service, one waiting"
+    engine.env.run(until=1.0)
+    log = pd.DataFrame(engine.recorder.tables["checkpoint_log"]).set_index("agent").sort_index()
     assert np.allclose(log["start"], [0.25, 0.35, 0.45])
     assert np.allclose(log["end"], [0.35, 0.45, 0.55])
     assert np.allclose(log["wait"], [0.0, 0.10, 0.15])
     assert (log["outcome"] == "screened").all()
+    assert list(engine.world.location[:3]) == [1, 1, 1], "all three reached B"
+    assert engine.movement.flows[0, 0] == 3
+
+
+def test_travellers_reach_the_destination_after_the_road() -> None:
+    engine = queue_engine()
+    trace(engine, [0.25, 0.25], until=0.35 + ROAD_TIME - 1e-9)
+    assert engine.world.location[0] == 0, "still on the road"
+    engine.env.run(until=0.35 + ROAD_TIME + 1e-9)
+    assert engine.world.location[0] == 1 and engine.world.location[1] == 0
+    assert engine.region_size.tolist() == [49, 51]
 
 
 def test_a_traveller_out_of_patience_turns_back_home() -> None:
     engine = queue_engine(patience=0.12)
-    engine.world.location[2] = 1  # on a trip to B today
     log = trace(engine, [0.25, 0.25, 0.30])
     assert list(log["outcome"]) == ["screened", "screened", "turned_back"]
     assert np.isclose(log.loc[2, "end"], 0.42) and np.isnan(log.loc[2, "start"])
-    assert engine.world.location[2] == 0, "back in the home region"
+    assert engine.world.location[2] == 0, "never reached B"
     assert engine.measures[0].counts["unchecked"] == 1
+
+
+def test_a_traveller_out_of_patience_takes_another_road() -> None:
+    engine = queue_engine(
+        roads=[{"name": "AB2", "between": ["A", "B"], "length_km": 48}],
+        patience=0.12,
+        on_timeout="reroute",
+    )
+    trace(engine, [0.25, 0.25, 0.30], until=0.42 + 2 * ROAD_TIME - 1e-9)
+    assert engine.world.location[2] == 0, "on the longer road"
+    engine.env.run(until=0.42 + 2 * ROAD_TIME + 1e-9)
+    assert engine.world.location[2] == 1
+    assert engine.movement.flows[0].tolist() == [2, 1], "two through AB, one on AB2"
 
 
 def test_two_lanes_serve_in_parallel() -> None:
     log = trace(queue_engine(lanes=2), [0.25, 0.25, 0.30])
     assert np.allclose(log["start"], [0.25, 0.25, 0.35])
     assert np.allclose(log["end"], [0.35, 0.35, 0.45])
+
+
+def test_a_closed_road_stops_the_journey() -> None:
+    engine = queue_engine()
+    engine.movement.road_pass[0] = 0.0
+    trace_log = engine.recorder.tables.get("checkpoint_log")
+    for agent in range(3):
+        engine.journeys.travel(agent, "trip", (0,), 0, 1, 0.25)
+    engine.env.run(until=1.0)
+    assert trace_log is None and "checkpoint_log" not in engine.recorder.tables
+    assert list(engine.world.location[:3]) == [0, 0, 0]
 
 
 def test_a_lone_case_seeks_care_and_is_confirmed_in_both_engines() -> None:
@@ -227,3 +275,65 @@ def test_des_checkpoint_throughput_scales_with_the_population() -> None:
     free = queue_engine(capacity=0, service_time=None)
     log = trace(free, [0.3, 0.3])
     assert (log["outcome"] == "passed_unchecked").all()
+
+
+def entry_engine(**checkpoint) -> DESEngine:
+    """Region A behind entry road E1 (24 km) with a checkpoint; returnees planned on days 0-2."""
+    scenario = Scenario.model_validate(
+        {
+            "name": "entry",
+            "start_date": "2020-01-01",
+            "days": 3,
+            "seed": 2,
+            "engine": "des",
+            "population": {"regions": [{"name": "A", "population": 200, "communities": 1}]},
+            "transmission": {"beta": {}},
+            "importation": {"returnees": {"daily": [[0, 20], [2, 20]]}},
+            "mobility": {
+                "entry_roads": [{"name": "E1", "region": "A", "length_km": 24}],
+                "speed_kmh": 40,
+            },
+            "measures": {
+                "k": {
+                    "type": "checkpoint",
+                    "road": "E1",
+                    "capacity": 10,
+                    "sensitivity": 1.0,
+                    "service_time": {"dist": "fixed", "mean": 0.1},
+                    **checkpoint,
+                }
+            },
+            "strategies": {"t": ["k"]},
+            "strategy": "t",
+        }
+    )
+    engine = DESEngine(scenario)
+    engine._setup_run()
+    return engine
+
+
+def test_returnees_queue_at_the_entry_checkpoint_and_enter_when_served() -> None:
+    engine = entry_engine()
+    first, second = engine.movement.returnees.agent[:2].tolist()
+    assert not engine.world.present[[first, second]].any()
+    engine.journeys.arrivals(np.array([first, second]), np.array([0.25, 0.25]), np.array([0, 0]))
+    engine.env.run(until=0.36)
+    assert engine.world.present[first] and not engine.world.present[second]
+    engine.env.run(until=0.46)
+    assert engine.world.present[second]
+    log = pd.DataFrame(engine.recorder.tables["checkpoint_log"]).set_index("agent")
+    assert np.allclose(log.loc[[first, second], "end"], [0.35, 0.45])
+    assert (log["kind"] == "arrival").all() and engine.movement.flows[1, 0] == 2
+    assert engine.recorder.flows[0, 0, engine.recorder.column("new_returnees")] == 2
+    assert engine.away[0] == engine.movement.returnees.agent.size - 2
+
+
+def test_a_returnee_turned_back_at_the_boundary_never_enters() -> None:
+    engine = entry_engine(patience=0.05)
+    first, second = engine.movement.returnees.agent[:2].tolist()
+    engine.journeys.arrivals(np.array([first, second]), np.array([0.25, 0.25]), np.array([0, 0]))
+    engine.env.run(until=1.0)
+    assert engine.world.present[first] and not engine.world.present[second]
+    rec = engine.recorder
+    assert rec.flows[0, 0, rec.column("new_returnees_blocked")] == 1
+    assert rec.flows[0, 0, rec.column("new_returnees")] == 1

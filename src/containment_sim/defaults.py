@@ -64,3 +64,13 @@ INFECTION_FATALITY: tuple[float, ...] = (
 # onset (He X et al., Nat Med 2020). Asymptomatic 0.35: ratio of secondary attack rates from
 # asymptomatic vs symptomatic index cases (Buitrago-Garcia D et al., PLoS Med 2020).
 RELATIVE_INFECTIOUSNESS = {"presymptomatic": 1.0, "asymptomatic": 0.35, "symptomatic": 1.0}
+
+# Travel speed on the roads (discrete-event engine): 40 km/h, the lower design speed of urban
+# arterial roads (主干路, 40-60 km/h) in China's Code for Design of Urban Road Engineering
+# (CJJ 37-2012); county and village roads are no faster.
+ROAD_SPEED_KMH = 40.0
+
+# Hours of the day between which day trips set out (discrete-event engine): 06:00-18:00.
+# A modelling assumption (daytime travel, uniform within the window): no survey of trip
+# start times in Xianning is available; set ``mobility.trip_hours`` to change it.
+TRIP_HOURS = (6.0, 18.0)

@@ -11,7 +11,7 @@ through all of them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -39,6 +39,10 @@ class RoadNetwork:
         entry_route_roads: ``(n_entry * n_regions, n_roads)`` the roads between the
             epicentre and a home region: route ``k * n_regions + r`` is entry road ``k`` then
             the shortest path from the region it enters to region ``r``.
+        route_path: The roads of each trip route in the order travelled.
+        entry_route_path: The roads of each entry route, from the boundary inwards.
+        length_km: Length of each road.
+        ends: ``(n_roads, 2)`` regions at the two ends of each road (-1 outside the city).
     """
 
     names: tuple[str, ...]
@@ -50,6 +54,10 @@ class RoadNetwork:
     route_roads: np.ndarray
     outbound_daily: np.ndarray
     entry_route_roads: np.ndarray
+    route_path: tuple[tuple[int, ...], ...] = ()
+    entry_route_path: tuple[tuple[int, ...], ...] = ()
+    length_km: np.ndarray = field(default_factory=lambda: np.empty(0))
+    ends: np.ndarray = field(default_factory=lambda: np.empty((0, 2), dtype=np.int64))
 
     @property
     def n_roads(self) -> int:
@@ -88,10 +96,14 @@ class RoadNetwork:
             route_roads[f, route] = True
         n_regions = len(index)
         entry_routes = np.zeros((len(mob.entry_roads) * n_regions, len(names)), dtype=bool)
+        entry_paths = []
         for k, entry in enumerate(mob.entry_roads):
             for r in range(n_regions):
                 roads = [len(mob.roads) + k, *paths(index[entry.region], r)]
                 entry_routes[k * n_regions + r, roads] = True
+                entry_paths.append(tuple(roads))
+        ends = [(index[r.between[0]], index[r.between[1]]) for r in mob.roads]
+        ends += [(-1, index[e.region]) for e in mob.entry_roads]
         scale = scenario.population.scale
         outbound = np.array([e.outbound_daily for e in mob.entry_roads], dtype=float)
         return cls(
@@ -104,27 +116,50 @@ class RoadNetwork:
             route_roads=route_roads,
             outbound_daily=outbound * scale,
             entry_route_roads=entry_routes,
+            route_path=tuple(tuple(d[3]) for d in demands),
+            entry_route_path=tuple(entry_paths),
+            length_km=np.array([r.length_km for r in every_road], dtype=float),
+            ends=np.array(ends, dtype=np.int64).reshape(-1, 2),
         )
 
     def road_ends(self, scenario: Scenario) -> np.ndarray:
         """``(n_roads, 2)`` regions at the two ends of each road (-1 outside the city)."""
-        index = {name: i for i, name in enumerate(scenario.region_names)}
-        ends = [(index[r.between[0]], index[r.between[1]]) for r in scenario.mobility.roads]
-        ends += [(-1, int(r)) for r in self.region_of_entry]
-        return np.array(ends, dtype=np.int64).reshape(-1, 2)
+        return self.ends
+
+    def detour(self, origin: int, destination: int, avoid: set[int]) -> list[int] | None:
+        """The shortest path between two regions on roads other than ``avoid``.
+
+        Entry roads are never used. Returns the roads in the order travelled, or ``None`` if
+        no such path exists.
+        """
+        n_internal = self.first_entry
+        usable = [k for k in range(n_internal) if k not in avoid]
+        if origin == destination:
+            return []
+        if not usable:
+            return None
+        n = int(self.ends[:n_internal].max()) + 1 if n_internal else 0
+        n = max(n, origin + 1, destination + 1)
+        best: dict[tuple[int, int], tuple[float, int]] = {}
+        for k in usable:
+            a, b = sorted(int(x) for x in self.ends[k])
+            if (a, b) not in best or self.length_km[k] < best[(a, b)][0]:
+                best[(a, b)] = (float(self.length_km[k]), k)
+        return _path_on(best, n, origin, destination)
 
     def draw_trips(
         self,
         rng: np.random.Generator,
         population: Population,
-        road_pass: np.ndarray,
+        road_pass: np.ndarray | None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Draw today's travellers and the route of each.
 
         Each route's count is Poisson with the route's mean; travellers are residents of the
         origin drawn at random. Those drawn twice, and those stopped by a road on the route
-        (``road_pass``: the probability of getting through each road) stay home; whether the
-        others are free to travel is for the caller to decide.
+        (``road_pass``: the probability of getting through each road; ``None`` leaves the
+        roads to the caller) stay home; whether the others are free to travel is for the
+        caller to decide.
 
         Returns:
             Traveller indices and their routes.
@@ -138,9 +173,10 @@ class RoadNetwork:
         who = lo + (rng.random(route.size) * (hi - lo)).astype(np.int64)
         who, first = np.unique(who, return_index=True)
         route = route[first]
+        if road_pass is None:
+            return who, route
         gets_through = rng.random(who.size) < self.route_pass(road_pass)[route]
-        keep = gets_through
-        return who[keep], route[keep]
+        return who[gets_through], route[gets_through]
 
     def route_pass(self, road_pass: np.ndarray, routes: np.ndarray | None = None) -> np.ndarray:
         """Probability of getting through every road of each route (default: the trip routes)."""
@@ -169,7 +205,6 @@ def _demands(
 def _shortest_paths(scenario: Scenario, index: dict[str, int]) -> Callable[[int, int], list[int]]:
     """A function giving the roads (indices) on the shortest path between two regions."""
     roads = scenario.mobility.roads
-    n = len(index)
     if not roads:
         return lambda a, b: []  # no road network: trips go directly
     best: dict[tuple[int, int], tuple[float, int]] = {}
@@ -177,23 +212,50 @@ def _shortest_paths(scenario: Scenario, index: dict[str, int]) -> Callable[[int,
         a, b = sorted(index[x] for x in road.between)
         if (a, b) not in best or road.length_km < best[(a, b)][0]:
             best[(a, b)] = (road.length_km, k)
-    rows, cols, data = [], [], []
-    for (a, b), (length, _) in best.items():
-        rows += [a, b]
-        cols += [b, a]
-        data += [length, length]
-    graph = csr_matrix((data, (rows, cols)), shape=(n, n))
-    _distance, predecessors = dijkstra(graph, directed=False, return_predecessors=True)
+    search = _ShortestPaths(best, len(index))
 
     def path(a: int, b: int) -> list[int]:
-        if not np.isfinite(_distance[a, b]):
+        found = search.path(a, b)
+        if found is None:
             names = scenario.region_names
             raise ValueError(f"mobility: no road connects {names[a]} and {names[b]}")
-        out, node = [], b
-        while node != a:
-            prev = int(predecessors[a, node])
-            out.append(best[tuple(sorted((prev, node)))][1])
-            node = prev
-        return out[::-1]
+        return found
 
     return path
+
+
+def _path_on(
+    best: dict[tuple[int, int], tuple[float, int]], n: int, a: int, b: int
+) -> list[int] | None:
+    """Roads of the shortest path from ``a`` to ``b`` on the graph ``best`` (or ``None``)."""
+    return _ShortestPaths(best, n).path(a, b)
+
+
+class _ShortestPaths:
+    """All-pairs shortest paths on regions joined by the shortest road of each pair.
+
+    Args:
+        best: For each region pair ``(a, b)`` with ``a < b``, (length, road index).
+        n: Number of regions.
+    """
+
+    def __init__(self, best: dict[tuple[int, int], tuple[float, int]], n: int):
+        self.best = best
+        rows, cols, data = [], [], []
+        for (a, b), (length, _) in best.items():
+            rows += [a, b]
+            cols += [b, a]
+            data += [length, length]
+        graph = csr_matrix((data, (rows, cols)), shape=(n, n))
+        self.distance, self.predecessors = dijkstra(graph, directed=False, return_predecessors=True)
+
+    def path(self, a: int, b: int) -> list[int] | None:
+        """Roads from ``a`` to ``b`` in the order travelled; ``None`` if unconnected."""
+        if not np.isfinite(self.distance[a, b]):
+            return None
+        out, node = [], b
+        while node != a:
+            prev = int(self.predecessors[a, node])
+            out.append(self.best[(min(prev, node), max(prev, node))][1])
+            node = prev
+        return out[::-1]

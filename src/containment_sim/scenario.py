@@ -276,6 +276,7 @@ class EntryRoad(StrictModel):
     share: NonNegativeFloat = 1.0
     outbound_daily: NonNegativeFloat = 0.0
     modes: dict[str, Fraction] = Field(default_factory=dict)
+    length_km: PositiveFloat = 1.0
 
 
 class Mobility(StrictModel):
@@ -284,11 +285,24 @@ class Mobility(StrictModel):
     ``trips`` are daily origin-destination demands routed on the shortest path (by
     ``length_km``) over ``roads``; a road's own ``daily`` adds trips between its two ends. With
     no roads, trips go directly. Travellers mix in the region layer of the region they visit.
+
+    The discrete-event engine moves each traveller along the roads of its route at
+    ``speed_kmh``; day trips set out at a uniform time between ``trip_hours`` (hours of the
+    day) and the traveller mixes in the destination from arrival to the end of the day.
     """
 
     roads: list[Road] = Field(default_factory=list)
     entry_roads: list[EntryRoad] = Field(default_factory=list)
     trips: list[Trip] = Field(default_factory=list)
+    speed_kmh: PositiveFloat = defaults.ROAD_SPEED_KMH
+    trip_hours: tuple[float, float] = defaults.TRIP_HOURS
+
+    @field_validator("trip_hours")
+    @classmethod
+    def _within_a_day(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not 0.0 <= v[0] < v[1] <= 24.0:
+            raise ValueError(f"need 0 <= first < second <= 24 (hours of the day), got {list(v)}")
+        return v
 
 
 class MeasureSpec(StrictModel):

@@ -51,9 +51,6 @@ class EngineBase:
         check: Verify the invariants after every step or tick (for tests; slower).
     """
 
-    checkpoint_queue: Callable[[Any, np.ndarray, float], None] | None = None
-    """Engines with queues at checkpoints (the discrete-event one) define this method."""
-
     def __init__(self, scenario: Scenario, *, check: bool = False):
         self.scenario = scenario
         self.check = check
@@ -341,9 +338,7 @@ class EngineBase:
 
     def _arrivals(self, t0: float, t1: float) -> None:
         """Returnees arriving in ``[t0, t1)``."""
-        arrived = self.movement.arrivals(t0, t1)
-        if arrived.size:
-            self.away -= np.bincount(self.population.region[arrived], minlength=self.away.size)
+        self.movement.arrivals(t0, t1)
 
     def _setup_run(self) -> None:
         for m in self.measures:

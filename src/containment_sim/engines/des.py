@@ -33,14 +33,13 @@ import numpy as np
 import simpy
 from simpy.events import Timeout
 
-from containment_sim.disease import sample
 from containment_sim.engines.base import _ENTRY_COLUMN, _N_STATES, EngineBase, ProgressHook
+from containment_sim.engines.journeys import Journeys
 from containment_sim.measures.base import Measure
-from containment_sim.measures.external import Checkpoint
 from containment_sim.results import Result
 from containment_sim.scenario import Scenario
 from containment_sim.transmission import Layer
-from containment_sim.world import AgentView, Source, State
+from containment_sim.world import AgentView, Isolation, Source, State
 
 __all__ = ["DESEngine"]
 
@@ -109,7 +108,8 @@ class DESEngine(EngineBase):
         self.layers: dict[int, Layer] = {}
         self.members: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.events = 0
-        self.lanes: dict[str, simpy.Resource] = {}
+        self.journeys = Journeys(self)
+        self._index_visitors()
 
     # --- the run -----------------------------------------------------------------------------
     def run(self, progress: ProgressHook | None = None) -> Result:
@@ -159,7 +159,7 @@ class DESEngine(EngineBase):
             self._layer_at[k] = layer
             self._accept[k] = 0.0 if layer is None else layer.beta / self._bound[k]
         self.members = {s: _members(ly) for s, ly in self.layers.items() if s > Source.REGION}
-        for name, lanes in self.lanes.items():
+        for name, lanes in self.journeys.lanes.items():
             self.record(
                 "checkpoint_queues",
                 time=t,
@@ -183,84 +183,40 @@ class DESEngine(EngineBase):
             for g in range(self.population.n_regions)
         ]
 
-    # --- checkpoints with lanes -------------------------------------------------------------
-    def checkpoint_queue(self, checkpoint: Checkpoint, agents: np.ndarray, t: float) -> None:
-        """Today's travellers reach ``checkpoint`` between 06:00 and 18:00 and queue there."""
-        day = float(np.floor(t))
-        self.enqueue(checkpoint, agents, day + 0.25 + 0.5 * checkpoint.rng.random(agents.size))
+    # --- travel: journeys on the roads ---------------------------------------------------
+    def _start_day(self, day: int) -> None:
+        """Measures' day start, today's road conditions, and today's journeys set out."""
+        for m in self.active_measures(day + 0.5):
+            m.start_day(self, day)
+        t, movement = day + 0.5, self.movement
+        movement.road_conditions(t)
+        self.world.location[:] = self.population.region  # everyone starts the day at home
+        self.region_size = self.home_size.copy()
+        self.journeys.trips(day, *movement.trips(t, through_roads=False))
+        self.journeys.departures(day, *movement.leavers(t, through_roads=False))
 
-    def enqueue(self, checkpoint: Checkpoint, agents: np.ndarray, when: np.ndarray) -> None:
-        """Travellers ``agents`` reach the checkpoint at times ``when`` (one process each)."""
-        if checkpoint.name not in self.lanes:
-            self.lanes[checkpoint.name] = simpy.Resource(self.env, capacity=checkpoint.spec.lanes)
-        lanes = self.lanes[checkpoint.name]
-        for agent, at in zip(agents.tolist(), when.tolist(), strict=True):
-            self.env.process(self._traveller(checkpoint, lanes, agent, at))
+    def _arrivals(self, t0: float, t1: float) -> None:
+        """Returnees due at the boundary in ``[t0, t1)`` set out on their way home."""
+        self.journeys.arrivals(*self.movement.arriving(t0, t1))
 
-    def _traveller(
-        self, checkpoint: Checkpoint, lanes: simpy.Resource, agent: int, at: float
-    ) -> Generator[simpy.Event, Any, None]:
-        """One traveller at a checkpoint.
-
-        The traveller queues for a lane, gives up after ``patience``, or is checked for
-        ``service_time`` and screened.
-        """
-        spec, env = checkpoint.spec, self.env
-        if at > env.now:
-            yield env.timeout(at - env.now)
-        if spec.capacity == 0 and spec.service_time is None:  # nobody staffs it: all pass
-            checkpoint.counts["unchecked"] += 1
-            self._log(checkpoint, agent, at, np.nan, env.now, "passed_unchecked")
+    def visit(self, agent: int, region: int) -> None:
+        """A day-tripper reaches ``region``: it mixes there until the end of the day."""
+        world = self.world
+        if world.state[agent] == _D or world.isolation[agent] >= Isolation.SITE:
             return
-        with lanes.request() as request:
-            waited = yield (request | env.timeout(spec.patience)) if spec.patience else request
-            if spec.patience and request not in waited:
-                outcome = "turned_back" if spec.on_timeout == "turn_back" else "passed_unchecked"
-                if outcome == "turned_back":
-                    self._cancel_trip(agent)
-                checkpoint.counts["unchecked"] += 1
-                self._log(checkpoint, agent, at, np.nan, env.now, outcome)
-                return
-            start = env.now
-            service = spec.service_time
-            duration = (
-                sample(service, checkpoint.rng, 1)[0] if service else spec.mean_service_time()
-            )
-            yield env.timeout(duration)
-        detected, _ = checkpoint.screen(self, env.now, np.array([agent]), "trip")
-        if detected[0]:
-            self._cancel_trip(agent)
-        self._log(checkpoint, agent, at, start, env.now, "detected" if detected[0] else "screened")
+        home = int(world.location[agent])
+        if home == region:
+            return
+        world.location[agent] = region
+        self.region_size[home] -= 1
+        self.region_size[region] += 1
+        self._region_span[region][2].append(agent)
+        self.count("n_travellers", np.array([agent]))
 
-    def _log(
-        self,
-        checkpoint: Checkpoint,
-        agent: int,
-        arrival: float,
-        start: float,
-        end: float,
-        outcome: str,
-    ) -> None:
-        self.record(
-            "checkpoint_log",
-            checkpoint=checkpoint.name,
-            agent=agent,
-            arrival=arrival,
-            start=start,
-            end=end,
-            wait=(start if start == start else end) - arrival,
-            outcome=outcome,
-        )
-
-    def _cancel_trip(self, agent: int) -> None:
-        """A traveller who turns back (or is isolated) spends the day in their home region."""
-        world, home = self.world, int(self.population.region[agent])
-        away = int(world.location[agent])
-        if away != home:
-            world.location[agent] = home
-            if world.present[agent] and world.state[agent] != _D:
-                self.region_size[away] -= 1
-                self.region_size[home] += 1
+    def launch(self, agent: int) -> None:
+        """Start the course of an agent infected outside the contact events (a returnee)."""
+        if np.isfinite(self.world.t_next[agent]) and not self.launched[agent]:
+            self._launch(agent)
 
     # --- natural history ------------------------------------------------------------------
     def _launch(self, i: int) -> None:
@@ -347,9 +303,7 @@ class DESEngine(EngineBase):
         state = agents.state[j]
         if state < _P or state > _I:
             return  # no longer infectious: its contact process ends
-        Timeout(self.env, -log(1.0 - rand()) * self._mean_gap, j).callbacks.append(
-            self._contact_cb
-        )
+        Timeout(self.env, -log(1.0 - rand()) * self._mean_gap, j).callbacks.append(self._contact_cb)
         k = (
             0
             if self._single_layer

@@ -60,17 +60,19 @@ class Movement:
             m.restrict_travel(engine, t, who, free)
         return free
 
-    def start_day(self, day: int) -> tuple[np.ndarray, np.ndarray]:
-        """Today's road conditions, trips and departures; returns travellers and destinations."""
+    def road_conditions(self, t: float) -> None:
+        """Today's probability of getting through each road (closures, suspended lines)."""
         engine = self.engine
-        t = day + 0.5  # daily decisions use the state of measures at midday
         self.road_pass = np.ones(self.network.n_roads)
         for m in engine.active_measures(t):
             m.road_pass(engine, t, self.road_pass)
         self.flows[:] = 0
-        who, route = self.network.draw_trips(self.rng_travel, engine.population, self.road_pass)
-        go = self.may_travel(who, t)
-        who, route = who[go], route[go]
+
+    def start_day(self, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """Today's road conditions, trips and departures; returns travellers and destinations."""
+        t = day + 0.5  # daily decisions use the state of measures at midday
+        self.road_conditions(t)
+        who, route = self.trips(t, through_roads=True)
         crossing = self._screen(Crossing("trip", who, route, self.network.route_roads), t)
         ok = ~crossing.stopped
         who, route = who[ok], route[ok]
@@ -78,29 +80,66 @@ class Movement:
         self._departures(t)
         return who, self.network.route_destination[route]
 
-    def _departures(self, t: float) -> None:
-        """Residents leaving the city on entry roads for the day; the infectious are exports."""
-        net, engine = self.network, self.engine
+    def trips(self, t: float, through_roads: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Today's travellers free to go and their routes.
+
+        Args:
+            t: Time of the decision.
+            through_roads: Keep only those who get through every road of their route (the
+                vectorized engine); otherwise the roads are left to the journeys.
+        """
+        road_pass = self.road_pass if through_roads else None
+        who, route = self.network.draw_trips(self.rng_travel, self.engine.population, road_pass)
+        go = self.may_travel(who, t)
+        return who[go], route[go]
+
+    def leavers(self, t: float, through_roads: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Residents leaving the city for the day today and their entry routes (reversed)."""
+        net = self.network
         if net.outbound_daily.size == 0:
-            return
-        pop, rng = engine.population, self.rng_departure
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        pop, rng = self.engine.population, self.rng_departure
         starts, sizes = pop.region_start, pop.region_sizes()
         entry = np.repeat(np.arange(net.outbound_daily.size), rng.poisson(net.outbound_daily))
         region = net.region_of_entry[entry]
         who = starts[region] + (rng.random(entry.size) * sizes[region]).astype(np.int64)
         who, first = np.unique(who, return_index=True)
         route = entry[first] * self.n_regions + pop.region[who]
-        passing = net.route_pass(self.road_pass, net.entry_route_roads)[route]
-        keep = rng.random(who.size) < passing
+        keep = np.ones(who.size, dtype=bool)
+        if through_roads:
+            passing = net.route_pass(self.road_pass, net.entry_route_roads)[route]
+            keep = rng.random(who.size) < passing
         keep[keep] = self.may_travel(who[keep], t)
-        crossing = self._screen(
-            Crossing("departure", who[keep], route[keep], net.entry_route_roads), t
-        )
+        return who[keep], route[keep]
+
+    def _departures(self, t: float) -> None:
+        """Residents leaving the city on entry roads for the day; the infectious are exports."""
+        net = self.network
+        who, route = self.leavers(t, through_roads=True)
+        if who.size == 0:
+            return
+        crossing = self._screen(Crossing("departure", who, route, net.entry_route_roads), t)
         who, route = crossing.agents[~crossing.stopped], crossing.route[~crossing.stopped]
         self.flows[2] += self._road_counts(route, net.entry_route_roads)
+        self.export(who)
+
+    def export(self, who: np.ndarray) -> None:
+        """Count the infectious among residents who left the city as exported infections."""
+        engine = self.engine
         state = engine.world.state[who]
         infectious = (state >= State.PRESYMPTOMATIC) & (state <= State.SYMPTOMATIC)
-        engine.recorder.count(engine.day, "new_exported", pop.region[who[infectious]])
+        engine.recorder.count(engine.day, "new_exported", engine.population.region[who[infectious]])
+
+    def arriving(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Returnees due at the city boundary in ``[t0, t1)``: agents, times, entry routes."""
+        plan, net = self.returnees, self.network
+        pos = plan.arriving(t0, t1)
+        agents, when = plan.agent[pos], plan.arrival[pos]
+        if net.region_of_entry.size:
+            route = plan.entry[pos] * self.n_regions + self.engine.population.region[agents]
+        else:  # no entry roads: everyone arrives on one route that uses no road
+            route = np.full(agents.size, -1, dtype=np.int64)
+        return agents, when, route
 
     def arrivals(self, t0: float, t1: float) -> np.ndarray:
         """Returnees arriving in ``[t0, t1)``: entry roads, infection, screening, quarantine.
@@ -108,25 +147,41 @@ class Movement:
         Returns:
             The returnees who entered the city.
         """
-        engine, plan, net = self.engine, self.returnees, self.network
-        pos = plan.arriving(t0, t1)
-        if pos.size == 0:
-            return pos
-        agents, when = plan.agent[pos], plan.arrival[pos]
-        pop, world, rec = engine.population, engine.world, engine.recorder
+        net = self.network
+        agents, when, route = self.arriving(t0, t1)
+        if agents.size == 0:
+            return agents
         routes = net.entry_route_roads
         if net.region_of_entry.size:
-            route = plan.entry[pos] * self.n_regions + pop.region[agents]
             through = (
                 self.rng_import.random(agents.size) < net.route_pass(self.road_pass, routes)[route]
             )
-            rec.count(engine.day, "new_returnees_blocked", pop.region[agents[~through]])
+            self.blocked(agents[~through])
             agents, when, route = agents[through], when[through], route[through]
-        else:  # no entry roads: everyone arrives on one route that uses no road
+        else:
             routes = np.zeros((1, net.n_roads), dtype=bool)
             route = np.zeros(agents.size, dtype=np.int64)
+        self.enter(agents, when)
+        crossing = self._screen(Crossing("arrival", agents, route, routes, when), t0)
+        self.flows[1] += self._road_counts(route, routes)
+        self.welcome(crossing, t0, t1)
+        return agents
+
+    def blocked(self, agents: np.ndarray) -> None:
+        """Count returnees who could not get into the city."""
+        engine = self.engine
+        engine.recorder.count(engine.day, "new_returnees_blocked", engine.population.region[agents])
+
+    def enter(self, agents: np.ndarray, when: np.ndarray) -> None:
+        """Returnees come into the city at times ``when``.
+
+        Each is infected with the epicentre's prevalence at its time and joins its home's groups.
+        """
+        engine = self.engine
+        pop, world, rec = engine.population, engine.world, engine.recorder
         world.present[agents] = True
         engine.join_mixing(agents)
+        engine.away -= np.bincount(pop.region[agents], minlength=engine.away.size)
         rec.count(engine.day, "new_returnees", pop.region[agents])
         infected = self.rng_import.random(agents.size) < prevalence_curve(engine.scenario, when)
         if infected.any():
@@ -135,12 +190,13 @@ class Movement:
             engine.progression.infect_imported(world, idx, when[infected], growth)
             engine.imported(idx)
             rec.infections(engine.day, pop.region[idx], world.source[idx])
-        crossing = self._screen(Crossing("arrival", agents, route, routes, when), t0)
-        self.flows[1] += self._road_counts(route, routes)
+
+    def welcome(self, crossing: Crossing, t0: float, t1: float) -> None:
+        """Measures act on returnees who came in (e.g. quarantine) during ``[t0, t1)``."""
+        engine = self.engine
         for m in engine.measures:
             if m.start < t1 and t0 < m.end:  # in force for part of the step at least
                 m.after_arrival(engine, t0, crossing)
-        return agents
 
     @staticmethod
     def _road_counts(route: np.ndarray, routes: np.ndarray) -> np.ndarray:

@@ -77,14 +77,12 @@ def places(amount: float) -> int:
 
 
 class Context(Protocol):
-    """What a measure may read and change in a running vectorized simulation."""
+    """What a measure may read and change in a running simulation (either engine)."""
 
     scenario: Scenario
     population: Population
     world: World
     network: RoadNetwork
-    checkpoint_queue: Callable[[Any, np.ndarray, float], None] | None
-    """Where an engine queues travellers at a checkpoint (``None``: checked at once)."""
 
     def rng(self, name: str) -> np.random.Generator:
         """The random stream of a decision, e.g. ``"checkpoint:G107"``."""

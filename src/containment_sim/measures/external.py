@@ -142,7 +142,7 @@ class CheckpointSpec(MeasureSpec):
     lanes: PositiveInt = 1
     service_time: Distribution | None = None
     patience: PositiveFloat | None = None
-    on_timeout: Literal["turn_back", "pass"] = "turn_back"
+    on_timeout: Literal["turn_back", "pass", "reroute"] = "turn_back"
 
     def mean_service_time(self, scale: float = 1.0) -> float:
         """Days one check takes in a lane of a population simulated at ``scale``.
@@ -161,11 +161,12 @@ class Checkpoint(Measure):
 
     In the vectorized engine, ``capacity`` is checks per day at full scale (scaled with the
     population); screening order within a day is random and people beyond the capacity pass
-    unchecked. In the discrete-event engine, trips through the checkpoint queue for one of its
-    ``lanes`` (a SimPy resource); a check takes ``service_time`` (default ``lanes /
-    capacity`` days, the same throughput); a traveller who has waited ``patience`` days turns
-    back or drives on unchecked (``on_timeout``). Either way a screened person is judged by
-    :meth:`screen`.
+    unchecked. In the discrete-event engine, every traveller reaching the checkpoint's road
+    (trips, returnees, residents leaving) queues for one of its ``lanes`` (a SimPy resource,
+    see :mod:`~containment_sim.engines.journeys`); a check takes ``service_time`` (default
+    ``lanes / capacity`` days, the same throughput); a traveller who has waited ``patience``
+    days turns back, drives on unchecked or takes another road (``on_timeout``). Either way a
+    screened person is judged by :meth:`screen`.
     """
 
     spec: CheckpointSpec
@@ -184,11 +185,6 @@ class Checkpoint(Measure):
     def cross(self, ctx: Context, t: float, crossing: Crossing) -> None:
         here = np.flatnonzero(crossing.on_road(self.road) & ~crossing.stopped)
         if here.size == 0:
-            return
-        queue = ctx.checkpoint_queue
-        if queue is not None and crossing.kind == "trip":
-            self.counts["travellers"] += here.size
-            queue(self, crossing.agents[here], t)  # screened when each reaches a lane
             return
         here = self.rng.permutation(here)
         n = min(here.size, self.left)
