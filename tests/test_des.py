@@ -13,6 +13,7 @@ from containment_sim import Scenario, run, with_overrides
 from containment_sim.engines import DESEngine, VectorizedEngine
 from containment_sim.experiments import make_tasks, run_tasks, tidy_outcomes
 from containment_sim.measures.cases import CaseBook, ContactStatus
+from containment_sim.measures.tracing import SiteRegistry
 from containment_sim.theory import final_size
 from containment_sim.world import STATE_COLUMNS, Isolation
 
@@ -110,6 +111,33 @@ def test_a_full_site_sends_the_fourth_contact_home(engine_class) -> None:
     assert result.summary["contacts_traced"] == 4
     assert set(contacts[contacts != ContactStatus.NONE]) <= {ContactStatus.SITE, ContactStatus.HOME}
     assert (engine.world.isolation != Isolation.SITE).sum() >= 2
+
+
+@pytest.mark.parametrize("engine_class", [VectorizedEngine, DESEngine])
+def test_a_contact_waiting_for_a_place_moves_in_when_one_frees(engine_class) -> None:
+    scenario = full_site_world("des" if engine_class is DESEngine else "vectorized")
+    engine = engine_class(with_overrides(scenario, {"measures.site.admission_wait": 2.0}))
+    engine._setup_run()
+    sites, world = engine._services[SiteRegistry], engine.world
+    contacts, until = np.array([1, 2, 3, 4]), np.full(4, 15.0)
+    admitted = sites.admit(contacts, 1.0, until)
+    assert admitted.tolist() == [True, True, True, False]
+    engine.keep_apart(contacts[~admitted], Isolation.HOME, 1.0, until=15.0)
+    sites.enqueue(contacts[~admitted], 1.0, until[~admitted])
+    assert sites.admit_waiting(1.5).size == 0 and sites.waiting().tolist() == [1]
+    world.isolation_until[2] = 1.6  # one leaves the site early
+    world.release(1.7)
+    assert sites.admit_waiting(1.8).tolist() == [4]
+    assert world.isolation[4] == Isolation.SITE and sites.occupancy().tolist() == [3]
+    # a contact whose wait is over stays home
+    world.isolation_until[3] = 1.9
+    world.release(1.9)
+    engine.keep_apart(np.array([2]), Isolation.HOME, 1.9, until=15.0)
+    sites.enqueue(np.array([2]), 1.9, np.array([15.0]))
+    world.isolation_until[1] = 4.0
+    world.release(4.0)
+    assert sites.admit_waiting(4.0).size == 0 and sites.waiting().tolist() == [0]
+    assert world.isolation[2] == Isolation.HOME
 
 
 @pytest.mark.slow

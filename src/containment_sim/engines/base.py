@@ -19,6 +19,7 @@ import pandas as pd
 from containment_sim.disease import Progression
 from containment_sim.engines.movement import Movement
 from containment_sim.measures import ContactFactors, Measure, build_measures
+from containment_sim.measures.base import Server
 from containment_sim.measures.cases import CaseBook
 from containment_sim.network import RoadNetwork
 from containment_sim.population import Population, generate_population
@@ -78,6 +79,7 @@ class EngineBase:
         # kept up to date as agents move, instead of rescanning every agent each day
         self.stocks = world.counts_by_region()
         self.away = np.bincount(pop.region[~world.present], minlength=pop.n_regions)
+        self.servers: list[tuple[Measure, Server]] = []
 
     # --- the context measures act through (measures.base.Context) -----------------------
     def rng(self, name: str) -> np.random.Generator:
@@ -343,6 +345,7 @@ class EngineBase:
     def _setup_run(self) -> None:
         for m in self.measures:
             m.setup(self)
+        self.servers = [(m, server) for m in self.measures for server in m.servers()]
         self._seed_infections()
 
     def _finish(self) -> Result:

@@ -35,7 +35,7 @@ from simpy.events import Timeout
 
 from containment_sim.engines.base import _ENTRY_COLUMN, _N_STATES, EngineBase, ProgressHook
 from containment_sim.engines.journeys import Journeys
-from containment_sim.measures.base import Measure
+from containment_sim.measures.base import Measure, Server
 from containment_sim.results import Result
 from containment_sim.scenario import Scenario
 from containment_sim.transmission import Layer
@@ -118,6 +118,8 @@ class DESEngine(EngineBase):
         for i in np.flatnonzero(np.isfinite(self.world.t_next)):
             self._launch(int(i))
         self.env.process(self._clock(progress))
+        for m, server in self.servers:
+            self.env.process(self._serve(m, server))
         with _fewer_collections():
             self.env.run(until=self.scenario.days)
         self._end_day(self.scenario.days - 1)
@@ -143,6 +145,22 @@ class DESEngine(EngineBase):
                 if t > self.env.now:
                     yield self.env.timeout(t - self.env.now)
                 self._tick(t)
+
+    def _serve(self, measure: Measure, server: Server) -> Generator[simpy.Event, Any, None]:
+        """A lab or tracing team: one unit of work at a time, then busy for ``1 / rate`` days.
+
+        With nothing to do (or closed) it looks again at the next tick of the measures' clock.
+        """
+        env, dt = self.env, self.scenario.dt
+        while True:
+            t = env.now
+            rate = server.rate(t) if measure.active(t) else 0.0
+            if rate > 0 and server.work(self, t, 1):
+                self.events += 1
+                yield env.timeout(1.0 / rate)
+            else:
+                next_tick = (np.floor(t / dt + 1e-9) + 1) * dt
+                yield env.timeout(next_tick - t)
 
     def _tick(self, t: float) -> None:
         self._arrivals(t, t + self.scenario.dt)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from containment_sim.engines.base import EngineBase, ProgressHook
+from containment_sim.measures.base import random_round
 from containment_sim.results import Result
 from containment_sim.transmission import transmit
 from containment_sim.world import State
@@ -67,9 +68,19 @@ class VectorizedEngine(EngineBase):
         self._deliver_results(t)
         for m in self.active_measures(t):
             m.before_transmission(self, t)
+        self._serve(t)
         self._transmit(t)
         if self.check:
             self._check()
+
+    def _serve(self, t: float) -> None:
+        """Labs and tracing teams spend this step's capacity (rounded at random)."""
+        dt = self.scenario.dt
+        for m, server in self.servers:
+            if m.active(t):
+                n = random_round(self.rng(f"server:{server.name}"), server.rate(t) * dt)
+                if n:
+                    server.work(self, t, n)
 
     def _transmit(self, t: float) -> None:
         world = self.world

@@ -39,6 +39,7 @@ __all__ = [
     "Context",
     "Crossing",
     "Measure",
+    "Server",
     "build_measures",
     "places",
     "random_round",
@@ -244,8 +245,35 @@ class Measure:
         """
         return {}
 
+    def servers(self) -> list[Server]:
+        """Staff or equipment this measure works through a queue with (after ``setup``)."""
+        return []
+
     def end_day(self, ctx: Context, day: int) -> None:
         """Called at the end of each day (record the day's outputs here)."""
+
+
+@dataclass(frozen=True)
+class Server:
+    """Staff or equipment working through a queue at a rate: a lab (检测), tracing teams (流调).
+
+    What one unit of work does (run one test, trace one index case) is ``work``, the same rule
+    in both engines; the engines differ only in how they spend the rate. The vectorized engine
+    does ``random_round(rate * dt)`` units at each step, after the measures'
+    ``before_transmission``. The discrete-event engine runs a SimPy process that does one unit
+    and is then busy for ``1 / rate`` days; when there is no work it looks again at the next
+    tick of the measures' clock.
+
+    Attributes:
+        name: Unique name (it names the random stream of the vectorized engine's rounding).
+        rate: Units per day at time ``t``, scaled to the simulated population.
+        work: ``work(ctx, t, n)`` does up to ``n`` units at time ``t`` and returns how many
+            it did (fewer when the queue runs out).
+    """
+
+    name: str
+    rate: Callable[[float], float]
+    work: Callable[[Context, float, int], int]
 
 
 IMPLEMENTATIONS: dict[str, type[Measure]] = {}

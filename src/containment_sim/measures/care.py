@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import Field, NonNegativeFloat
 
 from containment_sim.disease import sample
-from containment_sim.measures.base import Context, Measure, places, random_round, register
+from containment_sim.measures.base import Context, Measure, Server, places, register
 from containment_sim.measures.cases import CaseBook, Priority
 from containment_sim.scenario import Distribution, Fraction, MeasureSpec, Schedule, TimePoint
 from containment_sim.world import Isolation, State
@@ -130,18 +130,30 @@ class Testing(Measure):
 
     def before_transmission(self, ctx: Context, t: float) -> None:
         self.cases.deliver(t)
-        dt = ctx.scenario.dt
-        capacity = random_round(self.rng, self.level(self.spec.capacity, t) * self.scale * dt)
+
+    def servers(self) -> list[Server]:
+        return [Server(f"lab:{self.name}", self._rate, self._run_tests)]
+
+    def _rate(self, t: float) -> float:
+        """Tests per day at time ``t`` in the simulated (scaled) city."""
+        return self.level(self.spec.capacity, t) * self.scale
+
+    def _run_tests(self, ctx: Context, t: float, n: int) -> int:
+        """Run up to ``n`` queued tests now (priority, then request time).
+
+        Results come back after the turnaround. Returns the number of tests run.
+        """
         eligible = None if self.serves.all() else (lambda a: self.serves[self.region[a]])
-        tested = self.cases.take(capacity, eligible)
+        tested = self.cases.take(n, eligible)
         if tested.size == 0:
-            return
+            return 0
         state = ctx.world.state[tested]
         infectious = (state >= State.PRESYMPTOMATIC) & (state <= State.SYMPTOMATIC)
         positive = infectious & (self.rng.random(tested.size) < self.spec.sensitivity)
         when = t + sample(self.spec.turnaround, self.rng, tested.size)
         self.cases.to_lab(tested, when, positive)
         ctx.count("new_tests", tested)
+        return int(tested.size)
 
 
 class HospitalSpec(MeasureSpec):

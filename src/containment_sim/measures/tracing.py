@@ -20,7 +20,7 @@ import numpy as np
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
 
 from containment_sim.disease import sample
-from containment_sim.measures.base import Context, Measure, places, random_round, register
+from containment_sim.measures.base import Context, Measure, Server, places, register
 from containment_sim.measures.cases import CaseBook, ContactStatus, Priority
 from containment_sim.scenario import (
     Distribution,
@@ -89,16 +89,27 @@ class SiteRegistry:
         self.capacity = np.empty(0, dtype=np.int64)
         self.site_of = np.full(ctx.population.size, -1, dtype=np.int32)
         self.window = np.empty((0, 2))
+        self.wait = np.empty(0)
+        self.queue = (np.empty(0, dtype=np.int64), np.empty(0), np.empty(0))
 
     def add(
-        self, names: list[str], regions: list[int], capacity: list[int], window: tuple[float, float]
+        self,
+        names: list[str],
+        regions: list[int],
+        capacity: list[int],
+        window: tuple[float, float],
+        wait: float = 0.0,
     ) -> np.ndarray:
-        """Register sites open during ``window`` = (start, end); returns their indices."""
+        """Register sites open during ``window`` = (start, end); returns their indices.
+
+        ``wait`` is how long (days) a contact who finds them full may wait for a place.
+        """
         first = len(self.names)
         self.names += names
         self.region = np.concatenate([self.region, regions]).astype(np.int64)
         self.capacity = np.concatenate([self.capacity, capacity]).astype(np.int64)
         self.window = np.concatenate([self.window, np.tile(window, (len(names), 1))])
+        self.wait = np.concatenate([self.wait, np.full(len(names), wait)])
         self.admissions = np.zeros(len(self.names), dtype=np.int64)
         self.discharges = np.zeros(len(self.names), dtype=np.int64)
         return np.arange(first, len(self.names))
@@ -139,6 +150,47 @@ class SiteRegistry:
         self.ctx.count("new_site_admissions", chosen)
         return admitted
 
+    def enqueue(self, agents: np.ndarray, t: float, until: np.ndarray) -> None:
+        """Put contacts who found no place in the admission queue of their region's sites.
+
+        A contact waits (in home quarantine) up to the longest ``wait`` of the open sites of
+        its home region; contacts whose region has no such site are not queued.
+        """
+        open_now = self.is_open(t)
+        if agents.size == 0 or not open_now.any():
+            return
+        wait = np.zeros(self.ctx.population.n_regions)
+        np.maximum.at(wait, self.region[open_now], self.wait[open_now])
+        patience = wait[self.ctx.population.region[agents]]
+        queued = patience > 0
+        again = np.isin(self.queue[0], agents[queued])  # traced again: queued anew
+        self.queue = tuple(  # type: ignore[assignment]
+            np.concatenate([old[~again], new])
+            for old, new in zip(
+                self.queue, (agents[queued], until[queued], t + patience[queued]), strict=True
+            )
+        )
+
+    def admit_waiting(self, t: float) -> np.ndarray:
+        """Admit queued contacts, first come first served, as places free up.
+
+        Contacts leave the queue when admitted, when their wait is over, or when they are no
+        longer in home quarantine (released, confirmed, dead). Returns the admitted.
+        """
+        agents, until, deadline = self.queue
+        if agents.size == 0:
+            return agents
+        still = (deadline >= t) & (self.ctx.world.isolation[agents] == Isolation.HOME)
+        agents, until, deadline = agents[still], until[still], deadline[still]
+        admitted = self.admit(agents, t, until)
+        self.queue = (agents[~admitted], until[~admitted], deadline[~admitted])
+        return agents[admitted]
+
+    def waiting(self) -> np.ndarray:
+        """Contacts in the admission queue, by home region."""
+        region = self.ctx.population.region[self.queue[0]]
+        return np.bincount(region, minlength=self.ctx.population.n_regions)
+
 
 @register(TracingSpec)
 class Tracing(Measure):
@@ -177,17 +229,33 @@ class Tracing(Measure):
 
     def before_transmission(self, ctx: Context, t: float) -> None:
         self.cases.end_observation()
-        self._work_backlog(ctx, t)
+        self._admit_waiting(t)
         self._reach_contacts(ctx, t)
         self._exit_tests(t)
 
-    def _work_backlog(self, ctx: Context, t: float) -> None:
-        capacity = self.level(self.spec.capacity, t) * self.scale * ctx.scenario.dt
-        whole = random_round(self.rng, capacity)
-        if self.backlog.size == 0 or whole == 0:
-            return
-        index, exposure = self.backlog[:whole], self.backlog_time[:whole]
-        self.backlog, self.backlog_time = self.backlog[whole:], self.backlog_time[whole:]
+    def _admit_waiting(self, t: float) -> None:
+        """Contacts waiting at home for a site place move in as places free up."""
+        moved = self.sites.admit_waiting(t)
+        self.cases.contact[moved] = ContactStatus.SITE
+        self.cases.site_overflow[moved] = False
+
+    def servers(self) -> list[Server]:
+        return [Server(f"tracing:{self.name}", self._rate, self._work_backlog)]
+
+    def _rate(self, t: float) -> float:
+        """Index cases the teams can work up per day at time ``t`` (scaled city)."""
+        return self.level(self.spec.capacity, t) * self.scale
+
+    def _work_backlog(self, ctx: Context, t: float, n: int) -> int:
+        """Work up to ``n`` index cases of the backlog (first come, first served) now.
+
+        Their close contacts are listed, to be reached after the delay. Returns the number of
+        index cases worked.
+        """
+        if self.backlog.size == 0 or n == 0:
+            return 0
+        index, exposure = self.backlog[:n], self.backlog_time[:n]
+        self.backlog, self.backlog_time = self.backlog[n:], self.backlog_time[n:]
         contacts, last_exposure, found = self._contacts_of(ctx, index, exposure)
         missed = contacts[~found]
         missed = missed[self.cases.contact[missed] == ContactStatus.NONE]
@@ -195,6 +263,7 @@ class Tracing(Measure):
         contacts, last_exposure = contacts[found], last_exposure[found]
         reach = t + sample(self.spec.delay, self.rng, contacts.size)
         self.pending.append((contacts, reach, last_exposure))
+        return int(index.size)
 
     def _contacts_of(
         self, ctx: Context, index: np.ndarray, exposure: np.ndarray
@@ -254,6 +323,7 @@ class Tracing(Measure):
         cases.contact[agents[at_site]] = ContactStatus.SITE
         cases.contact[home] = ContactStatus.HOME
         cases.site_overflow[home] = self.sites.is_open(t).any()
+        self.sites.enqueue(home, t, until[~at_site])
         self.traced_today += agents.size
         ctx.count("new_contacts_traced", agents)
         if self.spec.test_on_entry:
@@ -304,6 +374,7 @@ class QuarantineSiteSpec(MeasureSpec):
     type: Literal["quarantine_site"] = "quarantine_site"
     sites: list[Site] = Field(min_length=1)
     facility_beta: NonNegativeFloat = 0.0
+    admission_wait: NonNegativeFloat = 0.0
 
 
 @register(QuarantineSiteSpec)
@@ -321,7 +392,9 @@ class QuarantineSite(Measure):
         self.registry = ctx.service(SiteRegistry)
         regions = [names.index(s.region) for s in self.spec.sites]
         names_ = [s.name for s in self.spec.sites]
-        self.index = self.registry.add(names_, regions, capacity, (self.start, self.end))
+        self.index = self.registry.add(
+            names_, regions, capacity, (self.start, self.end), self.spec.admission_wait
+        )
 
     def extra_layer_rates(self) -> dict[int, float]:
         return {Source.FACILITY: self.spec.facility_beta}
@@ -340,6 +413,7 @@ class QuarantineSite(Measure):
     def end_day(self, ctx: Context, day: int) -> None:
         reg = self.registry
         occupancy = reg.occupancy()
+        waiting = reg.waiting()
         for k in self.index:
             assert occupancy[k] <= reg.capacity[k], "quarantine site above capacity"
             ctx.record(
@@ -349,6 +423,7 @@ class QuarantineSite(Measure):
                 occupancy=int(occupancy[k]),
                 admissions=int(reg.admissions[k]),
                 discharges=int(reg.discharges[k]),
+                waiting=int(waiting[reg.region[k]]),
             )
         reg.admissions[self.index] = 0
         reg.discharges[self.index] = 0
