@@ -2,21 +2,27 @@
 
 Natural history and transmission are timed events:
 
-- every infected agent is a process that waits for its next scheduled transition (the
-  durations are drawn by the same :class:`~containment_sim.disease.Progression` as in the
-  vectorized engine) and applies it at the exact time;
-- every infectious agent j is a process making contacts: in each layer l at rate
-  ``beta_l * w_j`` (its infectiousness times its contact factor in that layer) with a member
-  of its current group chosen uniformly among the n_g - 1 others; a susceptible contact is
-  infected with probability equal to its own contact factor. A susceptible i in group g
-  therefore has hazard ``beta_l * sum_j w_j / (n_g - 1)`` -- DESIGN section 2, the process
-  the vectorized engine discretises. Contacts are drawn by thinning: candidate events at the
-  constant upper rate ``w_max * sum_l beta_l``, each accepted with its current probability.
+- every infected agent's next transition is an event at its exact time; it applies the
+  transition table shared with the vectorized engine
+  (:meth:`~containment_sim.disease.Progression.advance_one`);
+- every infectious agent j makes contacts: in each layer l at rate ``beta_l * w_j`` (its
+  infectiousness times its contact factor in that layer) with a member of its current group
+  chosen uniformly among the n_g - 1 others; a susceptible contact is infected with
+  probability equal to its own contact factor. A susceptible i in group g therefore has hazard
+  ``beta_l * sum_j w_j / (n_g - 1)`` -- DESIGN section 2, the process the vectorized engine
+  discretises. Contacts are drawn by thinning: candidate events at the constant upper rate
+  ``w_max * sum_l beta_l``, each accepted with its current probability.
 
-Everything else is shared with the vectorized engine (:class:`~containment_sim.engines.base.
-EngineBase`): movement, measures and bookkeeping run on a clock that ticks every ``dt``
-(returnee arrivals, measures' ``before_transmission``, releases, contact factors), with travel
-drawn at the start of each day. As ``dt`` shrinks, the vectorized engine converges to this one.
+These one-agent events are SimPy timeouts with a callback (no generator per agent) and read
+and write the agents' arrays through memoryviews; their random numbers come from buffered
+streams, and stock and flow counts are kept as plain numbers until the end of the day.
+
+Travellers are SimPy processes on the roads (:mod:`~containment_sim.engines.journeys`), labs
+and tracing teams are SimPy processes working through their queues
+(:class:`~containment_sim.measures.base.Server`). Everything else is shared with the vectorized
+engine (:class:`~containment_sim.engines.base.EngineBase`): measures and bookkeeping run on a
+clock that ticks every ``dt`` (measures' ``before_transmission``, releases, contact factors).
+As ``dt`` shrinks, the vectorized engine converges to this one.
 """
 
 from __future__ import annotations
