@@ -236,6 +236,13 @@ class EngineBase:
     def _resize(self, agents: np.ndarray, sign: int) -> None:
         """Add (``+1``) or remove (``-1``) agents from the group sizes of every layer."""
         pop, world = self.population, self.world
+        if agents.size == 1:  # one agent (the discrete-event engine): no full-length counts
+            i = agents[0]
+            self.household_size[pop.household[i]] += sign
+            self.community_size[pop.community[i]] += sign
+            self.region_size[world.location[i]] += sign
+            self.home_size[pop.region[i]] += sign
+            return
         self.household_size += sign * np.bincount(pop.household[agents], minlength=pop.n_households)
         self.community_size += sign * np.bincount(
             pop.community[agents], minlength=pop.n_communities

@@ -57,6 +57,7 @@ _HOUSEHOLD, _COMMUNITY, _REGION = (
 )
 
 _INF = float("inf")
+_SITE = int(Isolation.SITE)
 
 MAX_PICKS = 10_000
 """Rejection-sampling attempts to find a contact in a group before giving up."""
@@ -106,6 +107,7 @@ class DESEngine(EngineBase):
         self._household_start: list[int] = _starts(pop.household, pop.n_households)
         self._community_start: list[int] = _starts(pop.community, pop.n_communities)
         self._region_span: list[tuple[int, int, list[int]]] = []
+        self._travellers_column = self.recorder.column("n_travellers")
         self._entry_column = [self.recorder.column(_ENTRY_COLUMN.get(s)) for s in range(len(State))]
         self._infection_columns = {int(s): self.recorder.infection_columns(s) for s in Source}
         self._progression_hooks = [
@@ -225,17 +227,17 @@ class DESEngine(EngineBase):
 
     def visit(self, agent: int, region: int) -> None:
         """A day-tripper reaches ``region``: it mixes there until the end of the day."""
-        world = self.world
-        if world.state[agent] == _D or world.isolation[agent] >= Isolation.SITE:
+        agents = self.agents
+        if agents.state[agent] == _D or self.world.isolation[agent] >= _SITE:
             return
-        home = int(world.location[agent])
+        home = agents.location[agent]
         if home == region:
             return
-        world.location[agent] = region
+        agents.location[agent] = region
         self.region_size[home] -= 1
         self.region_size[region] += 1
         self._region_span[region][2].append(agent)
-        self.count("n_travellers", np.array([agent]))
+        self._flow_delta[agents.region[agent] * self._n_flows + self._travellers_column] += 1
 
     def launch(self, agent: int) -> None:
         """Start the course of an agent infected outside the contact events (a returnee)."""

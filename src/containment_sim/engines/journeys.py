@@ -127,7 +127,7 @@ class Journeys:
         env, engine = self.env, self.engine
         if at > env.now:
             yield env.timeout(at - env.now)
-        crossing = _one(kind, agent, at)
+        crossing = _Traveller(agent, kind, at)
         if kind == "arrival" and not self._way_open(path):
             engine.movement.blocked(crossing.agents)
             return
@@ -160,7 +160,7 @@ class Journeys:
             if kind == "arrival" and node < 0 and not engine.world.present[agent]:
                 self._enter(crossing)
             engine.movement.flows[KINDS.index(kind), road] += 1
-            if crossing.stopped[0]:
+            if crossing.stopped:
                 return  # detected and isolated
             if self.length[road] > 0:
                 yield env.timeout(self.length[road] / self.km_per_day)
@@ -175,14 +175,14 @@ class Journeys:
         p = float(np.prod([road_pass[r] for r in path])) if path else 1.0
         return self.random() < p
 
-    def _enter(self, crossing: Crossing) -> None:
+    def _enter(self, crossing: _Traveller) -> None:
         engine = self.engine
         engine.movement.enter(crossing.agents, np.array([self.env.now]))
-        engine.launch(int(crossing.agents[0]))
+        engine.launch(crossing.agent)
 
-    def _arrive(self, crossing: Crossing, destination: int) -> None:
+    def _arrive(self, crossing: _Traveller, destination: int) -> None:
         """The journey is over: the traveller is in the destination (or out of the city)."""
-        engine, agent = self.engine, int(crossing.agents[0])
+        engine, agent = self.engine, crossing.agent
         if crossing.kind == "trip":
             engine.visit(agent, destination)
         elif crossing.kind == "departure":
@@ -191,11 +191,11 @@ class Journeys:
             if not engine.world.present[agent]:
                 self._enter(crossing)
             t = self.env.now
-            engine.movement.welcome(crossing, t, t + 1e-9)
+            engine.movement.welcome(crossing.record(), t, t + 1e-9)
 
     # --- checkpoints ----------------------------------------------------------------------
     def _checkpoint(
-        self, checkpoint: Checkpoint, crossing: Crossing, outside: bool
+        self, checkpoint: Checkpoint, crossing: _Traveller, outside: bool
     ) -> Generator[simpy.Event, Any, Outcome]:
         """One traveller at a checkpoint: queue for a lane, give up, or be checked.
 
@@ -231,14 +231,19 @@ class Journeys:
         detected, registered = checkpoint.screen(
             self.engine, env.now, crossing.agents, crossing.kind
         )
-        crossing.stopped |= detected
-        crossing.registered |= registered
+        crossing.stopped |= bool(detected[0])
+        crossing.registered |= bool(registered[0])
         return self._log(
             checkpoint, crossing, arrival, start, "detected" if detected[0] else "screened"
         )
 
     def _log(
-        self, checkpoint: Checkpoint, crossing: Crossing, arrival: float, start: float, outcome: str
+        self,
+        checkpoint: Checkpoint,
+        crossing: _Traveller,
+        arrival: float,
+        start: float,
+        outcome: str,
     ) -> Outcome:
         if outcome in ("turned_back", "passed_unchecked", "reroute"):
             checkpoint.counts["unchecked"] += 1
@@ -247,7 +252,7 @@ class Journeys:
             "checkpoint_log",
             checkpoint=checkpoint.name,
             kind=crossing.kind,
-            agent=int(crossing.agents[0]),
+            agent=crossing.agent,
             arrival=arrival,
             start=start,
             end=end,
@@ -257,8 +262,28 @@ class Journeys:
         return outcome
 
 
-def _one(kind: str, agent: int, at: float) -> Crossing:
-    """The crossing record of one traveller (its route is followed road by road)."""
-    return Crossing(
-        kind, np.array([agent]), np.zeros(1, np.int64), np.zeros((1, 0), bool), np.array([at])
-    )
+class _Traveller:
+    """One traveller on its way: who, which kind of journey, and what checkpoints decided."""
+
+    __slots__ = ("agent", "at", "kind", "registered", "stopped")
+
+    def __init__(self, agent: int, kind: str, at: float):
+        self.agent, self.kind, self.at = agent, kind, at
+        self.stopped = self.registered = False
+
+    @property
+    def agents(self) -> np.ndarray:
+        """The traveller as a one-agent index array (for the shared array code)."""
+        return np.array([self.agent])
+
+    def record(self) -> Crossing:
+        """The measures' view of the completed crossing (for ``after_arrival``)."""
+        crossing = Crossing(
+            self.kind,
+            self.agents,
+            np.zeros(1, np.int64),
+            np.zeros((1, 0), bool),
+            np.array([self.at]),
+        )
+        crossing.stopped[0], crossing.registered[0] = self.stopped, self.registered
+        return crossing
