@@ -124,7 +124,7 @@ def test_a_contact_waiting_for_a_place_moves_in_when_one_frees(engine_class) -> 
     assert admitted.tolist() == [True, True, True, False]
     engine.keep_apart(contacts[~admitted], Isolation.HOME, 1.0, until=15.0)
     sites.enqueue(contacts[~admitted], 1.0, until[~admitted])
-    assert sites.admit_waiting(1.5).size == 0 and sites.waiting().tolist() == [1]
+    assert sites.admit_waiting(1.5).size == 0 and sites.waiting(1.5).tolist() == [1]
     world.isolation_until[2] = 1.6  # one leaves the site early
     world.release(1.7)
     assert sites.admit_waiting(1.8).tolist() == [4]
@@ -136,7 +136,7 @@ def test_a_contact_waiting_for_a_place_moves_in_when_one_frees(engine_class) -> 
     sites.enqueue(np.array([2]), 1.9, np.array([15.0]))
     world.isolation_until[1] = 4.0
     world.release(4.0)
-    assert sites.admit_waiting(4.0).size == 0 and sites.waiting().tolist() == [0]
+    assert sites.admit_waiting(4.0).size == 0 and sites.waiting(4.0).tolist() == [0]
     assert world.isolation[2] == Isolation.HOME
 
 
@@ -365,3 +365,29 @@ def test_a_returnee_turned_back_at_the_boundary_never_enters() -> None:
     rec = engine.recorder
     assert rec.flows[0, 0, rec.column("new_returnees_blocked")] == 1
     assert rec.flows[0, 0, rec.column("new_returnees")] == 1
+
+
+def test_a_returnee_screened_by_two_checkpoints_on_one_road_enters_once() -> None:
+    engine = entry_engine()
+    spec = engine.scenario.measures["k"]
+    second = type(engine.measures[0])("k2", spec, engine.scenario)
+    second.setup(engine)
+    engine.journeys.checkpoints[0].append(second)
+    engine.journeys.lanes["k2"] = type(engine.journeys.lanes["k"])(engine.env, capacity=1)
+    agent = int(engine.movement.returnees.agent[0])
+    away = engine.away.copy()
+    engine.journeys.arrivals(np.array([agent]), np.array([0.25]), np.array([0]))
+    engine.env.run(until=1.0)
+    assert engine.world.present[agent] and engine.away[0] == away[0] - 1
+    assert engine.recorder.flows[0, 0, engine.recorder.column("new_returnees")] == 1
+    log = pd.DataFrame(engine.recorder.tables["checkpoint_log"])
+    assert list(log["checkpoint"]) == ["k", "k2"] and np.allclose(log["end"], [0.35, 0.45])
+    engine._check()
+
+
+def test_a_trip_arriving_after_midnight_is_over_without_a_visit() -> None:
+    engine = queue_engine()
+    trace(engine, [0.95], until=1.2)  # checked until 1.05, then 0.025 days on the road
+    engine._flush()
+    assert engine.world.location[0] == 0
+    assert engine.recorder.flows[:, 0, engine.recorder.column("n_travellers")].sum() == 0

@@ -90,3 +90,28 @@ def test_more_planned_returnees_than_residents_does_not_crash() -> None:
     plan = ReturneePlan.build(sc, generate_population(sc), stream(1, "returnees"))
     assert plan.agent.size == plan.arrival.size == 100_000  # every resident of B
     assert np.all(np.diff(plan.arrival) >= 0)
+
+
+def test_every_route_is_a_walk_from_its_origin_to_its_destination() -> None:
+    """Routes (both directions of two-way trips, entry routes) list their roads in order."""
+    from containment_sim import load_scenario
+    from containment_sim.network import RoadNetwork
+
+    scenario = load_scenario("xianning")
+    net = RoadNetwork.build(scenario)
+    ends = net.ends.tolist()
+
+    def walk(start: int, path: tuple[int, ...]) -> int:
+        node = start
+        for road in path:
+            a, b = ends[road]
+            assert node in (a, b), f"road {net.names[road]} does not touch region {node}"
+            node = b if node == a else a
+        return node
+
+    for r, path in enumerate(net.route_path):
+        assert walk(int(net.route_origin[r]), path) == net.route_destination[r]
+    n_regions = len(scenario.region_names)
+    for r, path in enumerate(net.entry_route_path):
+        assert walk(-1, path) == r % n_regions
+    assert net.detour(0, 1, set()) is not None

@@ -198,7 +198,7 @@ def _demands(
         route = paths(a, b)
         demands.append((a, b, trip.daily, route))
         if trip.both_ways:
-            demands.append((b, a, trip.daily, route))
+            demands.append((b, a, trip.daily, route[::-1]))
     return demands
 
 

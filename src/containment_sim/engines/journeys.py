@@ -10,7 +10,8 @@ Three kinds of journey:
 
 - ``trip``: a day trip between regions, setting out at a uniform time within
   ``mobility.trip_hours``. The traveller mixes in the destination from arrival to the end of
-  the day. Blocked, turned back or detected, the traveller stays (or goes back) home.
+  the day; a trip that would arrive after midnight (a long queue) is over without a visit.
+  Blocked, turned back or detected, the traveller stays (or goes back) home.
 - ``arrival``: a returnee from the epicentre, at the city boundary at its planned time. A
   returnee whose way home is closed does not come (one draw over the route's roads, as in the
   vectorized engine); one turned back at the entry road's checkpoint does not come either.
@@ -184,7 +185,8 @@ class Journeys:
         """The journey is over: the traveller is in the destination (or out of the city)."""
         engine, agent = self.engine, crossing.agent
         if crossing.kind == "trip":
-            engine.visit(agent, destination)
+            if int(self.env.now) == int(crossing.at):  # a trip arriving after midnight is over
+                engine.visit(agent, destination)
         elif crossing.kind == "departure":
             engine.movement.export(crossing.agents)
         else:
@@ -226,7 +228,7 @@ class Journeys:
             else:
                 duration = spec.mean_service_time(self.scale)
             yield env.timeout(duration)
-        if crossing.kind == "arrival" and outside:
+        if crossing.kind == "arrival" and outside and not self.engine.world.present[crossing.agent]:
             self._enter(crossing)
         detected, registered = checkpoint.screen(
             self.engine, env.now, crossing.agents, crossing.kind

@@ -177,18 +177,23 @@ class SiteRegistry:
         Contacts leave the queue when admitted, when their wait is over, or when they are no
         longer in home quarantine (released, confirmed, dead). Returns the admitted.
         """
-        agents, until, deadline = self.queue
+        agents, until, deadline = self._prune(t)
         if agents.size == 0:
             return agents
-        still = (deadline >= t) & (self.ctx.world.isolation[agents] == Isolation.HOME)
-        agents, until, deadline = agents[still], until[still], deadline[still]
         admitted = self.admit(agents, t, until)
         self.queue = (agents[~admitted], until[~admitted], deadline[~admitted])
         return agents[admitted]
 
-    def waiting(self) -> np.ndarray:
-        """Contacts in the admission queue, by home region."""
-        region = self.ctx.population.region[self.queue[0]]
+    def _prune(self, t: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Drop contacts whose wait is over or who are no longer in home quarantine."""
+        agents, until, deadline = self.queue
+        still = (deadline >= t) & (self.ctx.world.isolation[agents] == Isolation.HOME)
+        self.queue = (agents[still], until[still], deadline[still])
+        return self.queue
+
+    def waiting(self, t: float) -> np.ndarray:
+        """Contacts still waiting for a place at time ``t``, by home region."""
+        region = self.ctx.population.region[self._prune(t)[0]]
         return np.bincount(region, minlength=self.ctx.population.n_regions)
 
 
@@ -413,7 +418,7 @@ class QuarantineSite(Measure):
     def end_day(self, ctx: Context, day: int) -> None:
         reg = self.registry
         occupancy = reg.occupancy()
-        waiting = reg.waiting()
+        waiting = reg.waiting(day + 1.0)
         for k in self.index:
             assert occupancy[k] <= reg.capacity[k], "quarantine site above capacity"
             ctx.record(
