@@ -267,15 +267,17 @@ class DESEngine(EngineBase):
                 Timeout(env, t_next - now, i).callbacks.append(self._transition_cb)
             return
         self.events += 1
-        advance, stocks, region = self.progression.advance_one, self._stock_delta, agents.region[i]
+        advance, stocks = self.progression.advance_one, self._stock_delta
+        region = agents.region[i]
+        base, flow_base = region * _N_STATES, region * self._n_flows
         while t_next <= now:
             old = agents.state[i]
             new = advance(agents, i, old)
-            stocks[region * _N_STATES + old] -= 1
-            stocks[region * _N_STATES + new] += 1
+            stocks[base + old] -= 1
+            stocks[base + new] += 1
             column = self._entry_column[new]
             if column >= 0:
-                self._flow_delta[region * self._n_flows + column] += 1
+                self._flow_delta[flow_base + column] += 1
             if new == _P and self._contact_rate > 0:
                 delay = -log(1.0 - self._random()) * self._mean_gap
                 Timeout(env, delay, i).callbacks.append(self._contact_cb)
