@@ -169,44 +169,38 @@ def test_engines_agree_statistically() -> None:
     )
 
 
-def queue_engine(roads: list[dict] | None = None, **checkpoint) -> DESEngine:
-    """Regions A and B joined by road AB (24 km: 0.025 days at 40 km/h) with a checkpoint."""
-    scenario = Scenario.model_validate(
-        {
-            "name": "queue",
-            "start_date": "2020-01-01",
-            "days": 2,
-            "seed": 1,
-            "engine": "des",
-            "population": {
-                "regions": [
-                    {"name": "A", "population": 50, "communities": 1},
-                    {"name": "B", "population": 50, "communities": 1},
-                ]
-            },
-            "transmission": {"beta": {}},
-            "mobility": {
-                "roads": [{"name": "AB", "between": ["A", "B"], "length_km": 24}, *(roads or [])],
-                "speed_kmh": 40,
-            },
-            "measures": {
-                "k": {
-                    "type": "checkpoint",
-                    "road": "AB",
-                    "capacity": 10,
-                    "sensitivity": 1.0,
-                    "lanes": 1,
-                    "service_time": {"dist": "fixed", "mean": 0.1},
-                    **checkpoint,
-                }
-            },
-            "strategies": {"t": ["k"]},
-            "strategy": "t",
-        }
-    )
-    engine = DESEngine(scenario)
+def checkpoint_engine(data: dict, road: str, checkpoint: dict) -> DESEngine:
+    """A set-up DES engine of ``data`` with one checkpoint ``k`` on ``road`` (one lane,
+    fixed 0.1-day checks unless ``checkpoint`` says otherwise)."""
+    spec = {"type": "checkpoint", "road": road, "capacity": 10, "sensitivity": 1.0}
+    spec |= {"service_time": {"dist": "fixed", "mean": 0.1}, **checkpoint}
+    data = {**data, "measures": {"k": spec}, "strategies": {"t": ["k"]}, "strategy": "t"}
+    engine = DESEngine(Scenario.model_validate(data))
     engine._setup_run()
     return engine
+
+
+def queue_engine(roads: list[dict] | None = None, **checkpoint) -> DESEngine:
+    """Regions A and B joined by road AB (24 km: 0.025 days at 40 km/h) with a checkpoint."""
+    data = {
+        "name": "queue",
+        "start_date": "2020-01-01",
+        "days": 2,
+        "seed": 1,
+        "engine": "des",
+        "population": {
+            "regions": [
+                {"name": "A", "population": 50, "communities": 1},
+                {"name": "B", "population": 50, "communities": 1},
+            ]
+        },
+        "transmission": {"beta": {}},
+        "mobility": {
+            "roads": [{"name": "AB", "between": ["A", "B"], "length_km": 24}, *(roads or [])],
+            "speed_kmh": 40,
+        },
+    }
+    return checkpoint_engine(data, "AB", checkpoint)
 
 
 ROAD_TIME = 24 / (40 * 24)  # days to drive road AB
@@ -307,37 +301,21 @@ def test_des_checkpoint_throughput_scales_with_the_population() -> None:
 
 def entry_engine(**checkpoint) -> DESEngine:
     """Region A behind entry road E1 (24 km) with a checkpoint; returnees planned on days 0-2."""
-    scenario = Scenario.model_validate(
-        {
-            "name": "entry",
-            "start_date": "2020-01-01",
-            "days": 3,
-            "seed": 2,
-            "engine": "des",
-            "population": {"regions": [{"name": "A", "population": 200, "communities": 1}]},
-            "transmission": {"beta": {}},
-            "importation": {"returnees": {"daily": [[0, 20], [2, 20]]}},
-            "mobility": {
-                "entry_roads": [{"name": "E1", "region": "A", "length_km": 24}],
-                "speed_kmh": 40,
-            },
-            "measures": {
-                "k": {
-                    "type": "checkpoint",
-                    "road": "E1",
-                    "capacity": 10,
-                    "sensitivity": 1.0,
-                    "service_time": {"dist": "fixed", "mean": 0.1},
-                    **checkpoint,
-                }
-            },
-            "strategies": {"t": ["k"]},
-            "strategy": "t",
-        }
-    )
-    engine = DESEngine(scenario)
-    engine._setup_run()
-    return engine
+    data = {
+        "name": "entry",
+        "start_date": "2020-01-01",
+        "days": 3,
+        "seed": 2,
+        "engine": "des",
+        "population": {"regions": [{"name": "A", "population": 200, "communities": 1}]},
+        "transmission": {"beta": {}},
+        "importation": {"returnees": {"daily": [[0, 20], [2, 20]]}},
+        "mobility": {
+            "entry_roads": [{"name": "E1", "region": "A", "length_km": 24}],
+            "speed_kmh": 40,
+        },
+    }
+    return checkpoint_engine(data, "E1", checkpoint)
 
 
 def test_returnees_queue_at_the_entry_checkpoint_and_enter_when_served() -> None:
