@@ -169,12 +169,15 @@ def test_engines_agree_statistically() -> None:
     )
 
 
-def checkpoint_engine(data: dict, road: str, checkpoint: dict) -> DESEngine:
+def checkpoint_engine(
+    data: dict, road: str, checkpoint: dict, others: dict | None = None
+) -> DESEngine:
     """A set-up DES engine of ``data`` with one checkpoint ``k`` on ``road`` (one lane,
-    fixed 0.1-day checks unless ``checkpoint`` says otherwise)."""
+    fixed 0.1-day checks unless ``checkpoint`` says otherwise) and the ``others`` measures."""
     spec = {"type": "checkpoint", "road": road, "capacity": 10, "sensitivity": 1.0}
     spec |= {"service_time": {"dist": "fixed", "mean": 0.1}, **checkpoint}
-    data = {**data, "measures": {"k": spec}, "strategies": {"t": ["k"]}, "strategy": "t"}
+    measures = {"k": spec, **(others or {})}
+    data = {**data, "measures": measures, "strategies": {"t": list(measures)}, "strategy": "t"}
     engine = DESEngine(Scenario.model_validate(data))
     engine._setup_run()
     return engine
@@ -299,7 +302,7 @@ def test_des_checkpoint_throughput_scales_with_the_population() -> None:
     assert (log["outcome"] == "passed_unchecked").all()
 
 
-def entry_engine(**checkpoint) -> DESEngine:
+def entry_engine(others: dict | None = None, **checkpoint) -> DESEngine:
     """Region A behind entry road E1 (24 km) with a checkpoint; returnees planned on days 0-2."""
     data = {
         "name": "entry",
@@ -315,7 +318,7 @@ def entry_engine(**checkpoint) -> DESEngine:
             "speed_kmh": 40,
         },
     }
-    return checkpoint_engine(data, "E1", checkpoint)
+    return checkpoint_engine(data, "E1", checkpoint, others)
 
 
 def test_returnees_queue_at_the_entry_checkpoint_and_enter_when_served() -> None:
@@ -332,6 +335,16 @@ def test_returnees_queue_at_the_entry_checkpoint_and_enter_when_served() -> None
     assert (log["kind"] == "arrival").all() and engine.movement.flows[1, 0] == 2
     assert engine.recorder.flows[0, 0, engine.recorder.column("new_returnees")] == 2
     assert engine.away[0] == engine.movement.returnees.agent.size - 2
+
+
+def test_a_returnee_who_comes_in_after_a_quarantine_starts_is_quarantined() -> None:
+    """Planned at the boundary at 0.25, checked until 0.35: a quarantine from 0.3 applies."""
+    quarantine = {"type": "returnee_quarantine", "start": 0.3, "coverage": 1.0}
+    engine = entry_engine(others={"rq": quarantine})
+    agent = int(engine.movement.returnees.agent[0])
+    engine.journeys.arrivals(np.array([agent]), np.array([0.25]), np.array([0]))
+    engine.env.run(until=1.0)
+    assert engine.world.isolation[agent] == Isolation.HOME
 
 
 def test_a_returnee_turned_back_at_the_boundary_never_enters() -> None:

@@ -178,6 +178,7 @@ class Journeys:
 
     def _enter(self, crossing: _Traveller) -> None:
         engine = self.engine
+        crossing.at = self.env.now  # measures see the time the returnee came into the city
         engine.movement.enter(crossing.agents, np.array([self.env.now]))
         engine.launch(crossing.agent)
 
@@ -265,7 +266,11 @@ class Journeys:
 
 
 class _Traveller:
-    """One traveller on its way: who, which kind of journey, and what checkpoints decided."""
+    """One traveller on its way: who, which kind of journey, and what checkpoints decided.
+
+    ``at`` is when the journey set out, or, for a returnee who came in, when it entered the
+    city (the time ``after_arrival`` measures judge, e.g. against a quarantine's start).
+    """
 
     __slots__ = ("agent", "at", "kind", "registered", "stopped")
 
