@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,7 +14,7 @@ from conftest import make_scenario, one_region
 from containment_sim import Scenario, run, with_overrides
 from containment_sim.engines import DESEngine, VectorizedEngine
 from containment_sim.experiments import make_tasks, run_tasks, tidy_outcomes
-from containment_sim.measures.cases import CaseBook, ContactStatus
+from containment_sim.measures.cases import CaseBook, ContactStatus, Priority
 from containment_sim.measures.tracing import SiteRegistry
 from containment_sim.theory import final_size
 from containment_sim.world import STATE_COLUMNS, Isolation
@@ -382,3 +384,39 @@ def test_a_trip_arriving_after_midnight_is_over_without_a_visit() -> None:
     engine._flush()
     assert engine.world.location[0] == 0
     assert engine.recorder.flows[:, 0, engine.recorder.column("n_travellers")].sum() == 0
+
+
+def test_a_lab_follows_its_capacity_schedule_mid_test() -> None:
+    """Half a test a day until day 1, then 100: the second test is run at 1 + 0.5/100."""
+    data = {
+        "name": "lab",
+        "start_date": "2020-01-01",
+        "days": 3,
+        "engine": "des",
+        "population": {"regions": [{"name": "A", "population": 20, "communities": 1}]},
+        "transmission": {"beta": {}},
+        "measures": {
+            "lab": {
+                "type": "testing",
+                "capacity": [[0, 0.5], [1, 100]],
+                "turnaround": {"dist": "fixed", "mean": 5.0},
+            }
+        },
+        "strategies": {"t": ["lab"]},
+        "strategy": "t",
+    }
+    engine = DESEngine(Scenario.model_validate(data))
+    engine._setup_run()
+    engine.service(CaseBook).request_tests(np.array([1, 2, 3]), Priority.SYMPTOMATIC, 0.0)
+    tested = []
+    ((measure, server),) = engine.servers
+    work = server.work
+
+    def logged(ctx, t, n):
+        done = work(ctx, t, n)
+        tested.extend([t] * done)
+        return done
+
+    engine.env.process(engine._serve(measure, replace(server, work=logged)))
+    engine.env.run(until=1.1)
+    assert np.allclose(tested, [0.0, 1.005, 1.015])

@@ -157,18 +157,35 @@ class DESEngine(EngineBase):
     def _serve(self, measure: Measure, server: Server) -> Generator[simpy.Event, Any, None]:
         """A lab or tracing team: one unit of work at a time, then busy for ``1 / rate`` days.
 
-        With nothing to do (or closed) it looks again at the next tick of the measures' clock.
+        The busy time follows the rate as it changes (re-read at each tick of the measures'
+        clock). With nothing to do (or closed) it looks again at the next tick.
         """
-        env, dt = self.env, self.scenario.dt
+        env = self.env
         while True:
             t = env.now
             rate = server.rate(t) if measure.active(t) else 0.0
             if rate > 0 and server.work(self, t, 1):
                 self.events += 1
-                yield env.timeout(1.0 / rate)
+                yield from self._busy(measure, server)
             else:
-                next_tick = (np.floor(t / dt + 1e-9) + 1) * dt
-                yield env.timeout(next_tick - t)
+                yield env.timeout(self._next_tick(t) - t)
+
+    def _busy(self, measure: Measure, server: Server) -> Generator[simpy.Event, Any, None]:
+        """Spend one unit of capacity at the server's (possibly changing) rate."""
+        env, left = self.env, 1.0
+        while left > 1e-12:
+            t = env.now
+            rate = server.rate(t) if measure.active(t) else 0.0
+            next_tick = self._next_tick(t)
+            if rate > 0 and t + left / rate <= next_tick:
+                yield env.timeout(left / rate)
+                return
+            left -= rate * (next_tick - t)
+            yield env.timeout(next_tick - t)
+
+    def _next_tick(self, t: float) -> float:
+        dt = self.scenario.dt
+        return float((np.floor(t / dt + 1e-9) + 1) * dt)
 
     def _tick(self, t: float) -> None:
         self._arrivals(t, t + self.scenario.dt)
