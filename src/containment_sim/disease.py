@@ -188,14 +188,6 @@ class Progression:
         """
         entered: dict[State, list[np.ndarray]] = {}
         limit: float | np.ndarray
-        if among is not None and among.size == 1 and np.isscalar(t):  # one agent (DES)
-            while world.t_next[among[0]] <= t:
-                for new_state, idx in self._transition(world, among).items():
-                    entered.setdefault(new_state, []).append(idx)
-            return {
-                s: parts[0] if len(parts) == 1 else np.concatenate(parts)
-                for s, parts in entered.items()
-            }
         if among is None:
             due, limit = np.flatnonzero(world.t_next <= t), float(t)  # type: ignore[arg-type]
         else:

@@ -10,8 +10,8 @@ through all of them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -54,10 +54,10 @@ class RoadNetwork:
     route_roads: np.ndarray
     outbound_daily: np.ndarray
     entry_route_roads: np.ndarray
-    route_path: tuple[tuple[int, ...], ...] = ()
-    entry_route_path: tuple[tuple[int, ...], ...] = ()
-    length_km: np.ndarray = field(default_factory=lambda: np.empty(0))
-    ends: np.ndarray = field(default_factory=lambda: np.empty((0, 2), dtype=np.int64))
+    route_path: tuple[tuple[int, ...], ...]
+    entry_route_path: tuple[tuple[int, ...], ...]
+    length_km: np.ndarray
+    ends: np.ndarray
 
     @property
     def n_roads(self) -> int:
@@ -76,9 +76,9 @@ class RoadNetwork:
         except ValueError:
             raise KeyError(f"unknown road {name!r}; roads: {', '.join(self.names)}") from None
 
-    def roads_of_region(self, region: int, ends: np.ndarray) -> np.ndarray:
-        """Indices of every road touching ``region`` (``ends`` from :meth:`road_ends`)."""
-        return np.flatnonzero((ends == region).any(axis=1))
+    def roads_of_region(self, region: int) -> np.ndarray:
+        """Indices of every road touching ``region``, entry roads included."""
+        return np.flatnonzero((self.ends == region).any(axis=1))
 
     @classmethod
     def build(cls, scenario: Scenario) -> RoadNetwork:
@@ -89,7 +89,10 @@ class RoadNetwork:
         names = tuple(r.name for r in every_road)
         all_modes = sorted({m for r in every_road for m in r.modes})
         modes = {m: np.array([r.modes.get(m, 0.0) for r in every_road]) for m in all_modes}
-        paths = _shortest_paths(scenario, index)
+        ends = [(index[r.between[0]], index[r.between[1]]) for r in mob.roads]
+        ends += [(-1, index[e.region]) for e in mob.entry_roads]
+        length = [r.length_km for r in every_road]
+        paths = _shortest_paths(scenario, ends, length)
         demands = _demands(scenario, index, paths)
         route_roads = np.zeros((len(demands), len(names)), dtype=bool)
         for f, (_, _, _, route) in enumerate(demands):
@@ -102,8 +105,6 @@ class RoadNetwork:
                 roads = [len(mob.roads) + k, *paths(index[entry.region], r)]
                 entry_routes[k * n_regions + r, roads] = True
                 entry_paths.append(tuple(roads))
-        ends = [(index[r.between[0]], index[r.between[1]]) for r in mob.roads]
-        ends += [(-1, index[e.region]) for e in mob.entry_roads]
         scale = scenario.population.scale
         outbound = np.array([e.outbound_daily for e in mob.entry_roads], dtype=float)
         return cls(
@@ -118,13 +119,9 @@ class RoadNetwork:
             entry_route_roads=entry_routes,
             route_path=tuple(tuple(d[3]) for d in demands),
             entry_route_path=tuple(entry_paths),
-            length_km=np.array([r.length_km for r in every_road], dtype=float),
+            length_km=np.array(length, dtype=float),
             ends=np.array(ends, dtype=np.int64).reshape(-1, 2),
         )
-
-    def road_ends(self, scenario: Scenario) -> np.ndarray:
-        """``(n_roads, 2)`` regions at the two ends of each road (-1 outside the city)."""
-        return self.ends
 
     def detour(self, origin: int, destination: int, avoid: set[int]) -> list[int] | None:
         """The shortest path between two regions on roads other than ``avoid``.
@@ -132,20 +129,11 @@ class RoadNetwork:
         Entry roads are never used. Returns the roads in the order travelled, or ``None`` if
         no such path exists.
         """
-        n_internal = self.first_entry
-        usable = [k for k in range(n_internal) if k not in avoid]
-        if origin == destination:
-            return []
-        if not usable:
-            return None
-        n = int(self.ends[:n_internal].max()) + 1 if n_internal else 0
-        n = max(n, origin + 1, destination + 1)
-        best: dict[tuple[int, int], tuple[float, int]] = {}
-        for k in usable:
-            a, b = sorted(int(x) for x in self.ends[k])
-            if (a, b) not in best or self.length_km[k] < best[(a, b)][0]:
-                best[(a, b)] = (float(self.length_km[k]), k)
-        return _path_on(best, n, origin, destination)
+        usable = [k for k in range(self.first_entry) if k not in avoid]
+        n = max(int(self.ends.max(initial=-1)), origin, destination) + 1
+        return _ShortestPaths(self.ends.tolist(), self.length_km.tolist(), usable, n).path(
+            origin, destination
+        )
 
     def draw_trips(
         self,
@@ -202,17 +190,14 @@ def _demands(
     return demands
 
 
-def _shortest_paths(scenario: Scenario, index: dict[str, int]) -> Callable[[int, int], list[int]]:
+def _shortest_paths(
+    scenario: Scenario, ends: list[tuple[int, int]], length: list[float]
+) -> Callable[[int, int], list[int]]:
     """A function giving the roads (indices) on the shortest path between two regions."""
-    roads = scenario.mobility.roads
-    if not roads:
+    n_internal = len(scenario.mobility.roads)
+    if not n_internal:
         return lambda a, b: []  # no road network: trips go directly
-    best: dict[tuple[int, int], tuple[float, int]] = {}
-    for k, road in enumerate(roads):
-        a, b = sorted(index[x] for x in road.between)
-        if (a, b) not in best or road.length_km < best[(a, b)][0]:
-            best[(a, b)] = (road.length_km, k)
-    search = _ShortestPaths(best, len(index))
+    search = _ShortestPaths(ends, length, range(n_internal), len(scenario.region_names))
 
     def path(a: int, b: int) -> list[int]:
         found = search.path(a, b)
@@ -224,33 +209,36 @@ def _shortest_paths(scenario: Scenario, index: dict[str, int]) -> Callable[[int,
     return path
 
 
-def _path_on(
-    best: dict[tuple[int, int], tuple[float, int]], n: int, a: int, b: int
-) -> list[int] | None:
-    """Roads of the shortest path from ``a`` to ``b`` on the graph ``best`` (or ``None``)."""
-    return _ShortestPaths(best, n).path(a, b)
-
-
 class _ShortestPaths:
-    """All-pairs shortest paths on regions joined by the shortest road of each pair.
+    """All-pairs shortest paths on regions joined by the shortest of their usable roads.
 
     Args:
-        best: For each region pair ``(a, b)`` with ``a < b``, (length, road index).
+        ends: The two regions at the ends of each road.
+        length: Length of each road (km).
+        roads: The roads that may be used.
         n: Number of regions.
     """
 
-    def __init__(self, best: dict[tuple[int, int], tuple[float, int]], n: int):
-        self.best = best
+    def __init__(
+        self, ends: list[tuple[int, int]], length: list[float], roads: Iterable[int], n: int
+    ):
+        self.best: dict[tuple[int, int], tuple[float, int]] = {}
+        for k in roads:
+            a, b = sorted(ends[k])
+            if (a, b) not in self.best or length[k] < self.best[(a, b)][0]:
+                self.best[(a, b)] = (length[k], k)
         rows, cols, data = [], [], []
-        for (a, b), (length, _) in best.items():
+        for (a, b), (km, _) in self.best.items():
             rows += [a, b]
             cols += [b, a]
-            data += [length, length]
+            data += [km, km]
         graph = csr_matrix((data, (rows, cols)), shape=(n, n))
         self.distance, self.predecessors = dijkstra(graph, directed=False, return_predecessors=True)
 
     def path(self, a: int, b: int) -> list[int] | None:
         """Roads from ``a`` to ``b`` in the order travelled; ``None`` if unconnected."""
+        if a == b:
+            return []
         if not np.isfinite(self.distance[a, b]):
             return None
         out, node = [], b

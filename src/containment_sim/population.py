@@ -69,6 +69,20 @@ class Population:
         sizes = np.bincount(self.region, minlength=self.n_regions)
         return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
 
+    @cached_property
+    def household_start(self) -> np.ndarray:
+        """First agent index of each household, and the population size at the end.
+
+        Agents are sorted by household: household ``h`` is agents ``household_start[h]`` to
+        ``household_start[h + 1] - 1``.
+        """
+        return np.searchsorted(self.household, np.arange(self.n_households + 1))
+
+    @cached_property
+    def community_start(self) -> np.ndarray:
+        """First agent index of each community (agents are sorted by community), then the size."""
+        return np.searchsorted(self.community, np.arange(self.n_communities + 1))
+
     def region_sizes(self) -> np.ndarray:
         """Number of agents living in each region."""
         return np.diff(self.region_start)

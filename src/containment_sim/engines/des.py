@@ -75,8 +75,6 @@ class DESEngine(EngineBase):
         super().__init__(scenario, check=check)
         self.env = simpy.Environment()
         pop = self.population
-        self.launched = np.zeros(pop.size, dtype=bool)
-        self._launched = memoryview(self.launched)
         w_max = float(self.infectiousness.max())
         beta = scenario.transmission.beta
         bounds = {Source.HOUSEHOLD: beta.household, Source.COMMUNITY: beta.community,
@@ -104,8 +102,8 @@ class DESEngine(EngineBase):
         self._stock_delta = [0] * self.stocks.size
         self._n_flows = self.recorder.flows.shape[2]
         self._flow_delta = [0] * (pop.n_regions * self._n_flows)
-        self._household_start: list[int] = _starts(pop.household, pop.n_households)
-        self._community_start: list[int] = _starts(pop.community, pop.n_communities)
+        self._household_start: list[int] = pop.household_start.tolist()
+        self._community_start: list[int] = pop.community_start.tolist()
         self._region_span: list[tuple[int, int, list[int]]] = []
         self._travellers_column = self.recorder.column("n_travellers")
         self._entry_column = [self.recorder.column(_ENTRY_COLUMN.get(s)) for s in range(len(State))]
@@ -117,7 +115,7 @@ class DESEngine(EngineBase):
         self.members: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.events = 0
         self.journeys = Journeys(self)
-        self._index_visitors()
+        self._clear_visitors()
 
     # --- the run -----------------------------------------------------------------------------
     def run(self, progress: ProgressHook | None = None) -> Result:
@@ -147,7 +145,7 @@ class DESEngine(EngineBase):
                     progress(1)
             self.day = day
             self._start_day(day)
-            self._index_visitors()
+            self._clear_visitors()
             for k in range(sc.steps_per_day):
                 t = day + k * sc.dt
                 if t > self.env.now:
@@ -189,8 +187,6 @@ class DESEngine(EngineBase):
 
     def _tick(self, t: float) -> None:
         self._arrivals(t, t + self.scenario.dt)
-        for i in np.flatnonzero(np.isfinite(self.world.t_next) & ~self.launched):
-            self._launch(int(i))  # returnees who arrived infected
         if self.world.n_kept_apart:
             self.world.release(t)
         self._deliver_results(t)
@@ -213,17 +209,15 @@ class DESEngine(EngineBase):
         if self.check:
             self._check()
 
-    def _index_visitors(self) -> None:
-        """Travellers of the day grouped by the region they visit (for contact picks)."""
-        away = np.flatnonzero(self.world.location != self.population.region)
-        order = away[np.argsort(self.world.location[away], kind="stable")]
-        starts = np.searchsorted(
-            self.world.location[order], np.arange(self.population.n_regions + 1)
-        )
+    def _clear_visitors(self) -> None:
+        """Each region's residents, and no visitors yet (everyone starts the day at home).
+
+        ``visit`` appends day-trippers as they arrive; contact picks in the region layer draw
+        from the residents' range and the visitors.
+        """
         bounds = self.population.region_start.tolist()
         self._region_span = [
-            (bounds[g], bounds[g + 1], order[starts[g] : starts[g + 1]].tolist())
-            for g in range(self.population.n_regions)
+            (bounds[g], bounds[g + 1], []) for g in range(self.population.n_regions)
         ]
 
     # --- travel: journeys on the roads ---------------------------------------------------
@@ -235,6 +229,7 @@ class DESEngine(EngineBase):
         movement.road_conditions(t)
         self.world.location[:] = self.population.region  # everyone starts the day at home
         self.region_size = self.home_size.copy()
+        self._clear_visitors()
         self.journeys.trips(day, *movement.trips(t, through_roads=False))
         self.journeys.departures(day, *movement.leavers(t, through_roads=False))
 
@@ -258,13 +253,12 @@ class DESEngine(EngineBase):
 
     def launch(self, agent: int) -> None:
         """Start the course of an agent infected outside the contact events (a returnee)."""
-        if np.isfinite(self.world.t_next[agent]) and not self.launched[agent]:
+        if np.isfinite(self.world.t_next[agent]):
             self._launch(agent)
 
     # --- natural history ------------------------------------------------------------------
     def _launch(self, i: int) -> None:
         """Schedule infected agent ``i``'s next transition (and its contacts if infectious)."""
-        self.launched[i] = True
         agents = self.agents
         Timeout(self.env, max(agents.t_next[i] - self.env.now, 0.0), i).callbacks.append(
             self._on_transition
@@ -295,9 +289,8 @@ class DESEngine(EngineBase):
             column = self._entry_column[new]
             if column >= 0:
                 self._flow_delta[flow_base + column] += 1
-            if new == _P and self._contact_rate > 0:
-                delay = -log(1.0 - self._random()) * self._mean_gap
-                Timeout(env, delay, i).callbacks.append(self._contact_cb)
+            if new == _P:
+                self._start_contacts(i)
             if new == _D or self._progression_hooks:
                 self._after_transition(i, new, now)
             t_next = agents.t_next[i]
@@ -307,11 +300,7 @@ class DESEngine(EngineBase):
     def _after_transition(self, i: int, new: int, t: float) -> None:
         """The rarer consequences of a transition: a death leaves the groups; measures react."""
         if new == _D:
-            agents = self.agents
-            self.household_size[agents.household[i]] -= 1
-            self.community_size[agents.community[i]] -= 1
-            self.region_size[agents.location[i]] -= 1
-            self.home_size[agents.region[i]] -= 1
+            self._resize(np.array([i]), -1)
         if self._progression_hooks:
             entered = {State(new): np.array([i])}
             for m in self._progression_hooks:
@@ -379,7 +368,6 @@ class DESEngine(EngineBase):
         flows, base = self._flow_delta, region * self._n_flows
         for column in self._infection_columns[source]:
             flows[base + column] += 1
-        self._launched[i] = True
         Timeout(self.env, t_next - now, i).callbacks.append(self._transition_cb)
 
     def _pick(self, layer: Layer, j: int) -> int:
@@ -430,11 +418,6 @@ def _fewer_collections(threshold: int = 10_000) -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*old)
-
-
-def _starts(group: np.ndarray, n_groups: int) -> list[int]:
-    """Offsets of each group's agents in the population (agents are sorted by group)."""
-    return np.searchsorted(group, np.arange(n_groups + 1)).tolist()
 
 
 def _members(layer: Layer) -> tuple[np.ndarray, np.ndarray]:

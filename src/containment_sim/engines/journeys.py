@@ -13,8 +13,9 @@ Three kinds of journey:
   the day; a trip that would arrive after midnight (a long queue) is over without a visit.
   Blocked, turned back or detected, the traveller stays (or goes back) home.
 - ``arrival``: a returnee from the epicentre, at the city boundary at its planned time. A
-  returnee whose way home is closed does not come (one draw over the route's roads, as in the
-  vectorized engine); one turned back at the entry road's checkpoint does not come either.
+  returnee whose way home is closed does not come (``Movement.arriving``, one draw over the
+  route's roads, shared with the vectorized engine); one turned back at the entry road's
+  checkpoint does not come either.
   The returnee enters the city (and is infected with the epicentre's prevalence) on leaving
   the entry road's checkpoint, or at the boundary if there is none, and is welcomed by the
   measures (e.g. quarantine) on reaching home.
@@ -129,9 +130,6 @@ class Journeys:
         if at > env.now:
             yield env.timeout(at - env.now)
         crossing = _Traveller(agent, kind, at)
-        if kind == "arrival" and not self._way_open(path):
-            engine.movement.blocked(crossing.agents)
-            return
         roads, k, avoid = list(path), 0, set()
         while k < len(roads):
             road = roads[k]
@@ -158,7 +156,7 @@ class Journeys:
                 if kind == "arrival" and node < 0:
                     engine.movement.blocked(crossing.agents)
                 return
-            if kind == "arrival" and node < 0 and not engine.world.present[agent]:
+            if kind == "arrival" and node < 0:
                 self._enter(crossing)
             engine.movement.flows[KINDS.index(kind), road] += 1
             if crossing.stopped:
@@ -170,14 +168,11 @@ class Journeys:
             k += 1
         self._arrive(crossing, destination)
 
-    def _way_open(self, path: tuple[int, ...]) -> bool:
-        """Whether a returnee gets through every road of its way home (one draw)."""
-        road_pass = self.engine.movement.road_pass
-        p = float(np.prod([road_pass[r] for r in path])) if path else 1.0
-        return self.random() < p
-
     def _enter(self, crossing: _Traveller) -> None:
+        """A returnee comes into the city now (once, however many checkpoints it passes)."""
         engine = self.engine
+        if engine.world.present[crossing.agent]:
+            return
         crossing.at = self.env.now  # measures see the time the returnee came into the city
         engine.movement.enter(crossing.agents, np.array([self.env.now]))
         engine.launch(crossing.agent)
@@ -191,8 +186,7 @@ class Journeys:
         elif crossing.kind == "departure":
             engine.movement.export(crossing.agents)
         else:
-            if not engine.world.present[agent]:
-                self._enter(crossing)
+            self._enter(crossing)
             t = self.env.now
             engine.movement.welcome(crossing.record(), t, t + 1e-9)
 
@@ -216,12 +210,10 @@ class Journeys:
         with lanes.request() as request:
             got = yield (request | env.timeout(patience)) if patience else request
             if patience and request not in got:
-                outside_or_not_arrival = crossing.kind != "arrival" or outside
-                outcome = {"turn_back": "turned_back", "pass": "passed_unchecked"}.get(
-                    spec.on_timeout, "reroute"
-                )
-                if outcome != "passed_unchecked" and not outside_or_not_arrival:
-                    outcome = "passed_unchecked"  # a returnee inside the city drives on
+                if spec.on_timeout == "pass" or (crossing.kind == "arrival" and not outside):
+                    outcome = "passed_unchecked"  # a returnee inside the city cannot turn back
+                else:
+                    outcome = "turned_back" if spec.on_timeout == "turn_back" else "reroute"
                 return self._log(checkpoint, crossing, arrival, np.nan, outcome)
             start = env.now
             if spec.service_time is not None:
@@ -229,7 +221,7 @@ class Journeys:
             else:
                 duration = spec.mean_service_time(self.scale)
             yield env.timeout(duration)
-        if crossing.kind == "arrival" and outside and not self.engine.world.present[crossing.agent]:
+        if crossing.kind == "arrival" and outside:
             self._enter(crossing)
         detected, registered = checkpoint.screen(
             self.engine, env.now, crossing.agents, crossing.kind

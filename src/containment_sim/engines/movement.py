@@ -131,15 +131,25 @@ class Movement:
         engine.recorder.count(engine.day, "new_exported", engine.population.region[who[infectious]])
 
     def arriving(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Returnees due at the city boundary in ``[t0, t1)``: agents, times, entry routes."""
+        """Returnees due at the city boundary in ``[t0, t1)`` whose way home is open today.
+
+        Each gets through the roads of its entry route with their product of today's pass
+        probabilities (one draw); the others are counted as blocked and do not come.
+
+        Returns:
+            Agents, their times at the boundary, and their entry routes (-1 for all when the
+            city has no entry roads).
+        """
         plan, net = self.returnees, self.network
         pos = plan.arriving(t0, t1)
         agents, when = plan.agent[pos], plan.arrival[pos]
-        if net.region_of_entry.size:
-            route = plan.entry[pos] * self.n_regions + self.engine.population.region[agents]
-        else:  # no entry roads: everyone arrives on one route that uses no road
-            route = np.full(agents.size, -1, dtype=np.int64)
-        return agents, when, route
+        if net.region_of_entry.size == 0:
+            return agents, when, np.full(agents.size, -1, dtype=np.int64)
+        route = plan.entry[pos] * self.n_regions + self.engine.population.region[agents]
+        passing = net.route_pass(self.road_pass, net.entry_route_roads)[route]
+        through = self.rng_import.random(agents.size) < passing
+        self.blocked(agents[~through])
+        return agents[through], when[through], route[through]
 
     def arrivals(self, t0: float, t1: float) -> np.ndarray:
         """Returnees arriving in ``[t0, t1)``: entry roads, infection, screening, quarantine.
@@ -152,13 +162,7 @@ class Movement:
         if agents.size == 0:
             return agents
         routes = net.entry_route_roads
-        if net.region_of_entry.size:
-            through = (
-                self.rng_import.random(agents.size) < net.route_pass(self.road_pass, routes)[route]
-            )
-            self.blocked(agents[~through])
-            agents, when, route = agents[through], when[through], route[through]
-        else:
+        if net.region_of_entry.size == 0:  # one route that uses no road
             routes = np.zeros((1, net.n_roads), dtype=bool)
             route = np.zeros(agents.size, dtype=np.int64)
         self.enter(agents, when)

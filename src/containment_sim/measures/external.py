@@ -47,9 +47,8 @@ def _roads_of(ctx: Context, roads: list[str], regions: list[str]) -> np.ndarray:
     """Indices of the named roads plus every road touching the named regions."""
     net = ctx.network
     chosen = {net.index(name) for name in roads}
-    ends = net.road_ends(ctx.scenario)
     for region in regions:
-        chosen.update(net.roads_of_region(ctx.scenario.region_names.index(region), ends).tolist())
+        chosen.update(net.roads_of_region(ctx.scenario.region_names.index(region)).tolist())
     return np.array(sorted(chosen), dtype=np.int64)
 
 

@@ -212,9 +212,6 @@ class Tracing(Measure):
         self.backlog_time = np.empty(0)
         self.pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.exit_tests: list[tuple[np.ndarray, np.ndarray]] = []
-        pop = ctx.population
-        self.household_start = np.searchsorted(pop.household, np.arange(pop.n_households + 1))
-        self.community_start = np.searchsorted(pop.community, np.arange(pop.n_communities + 1))
         self.traced_today = 0
         self.scale = ctx.scenario.population.scale
 
@@ -280,7 +277,7 @@ class Tracing(Measure):
         def add(agents: np.ndarray, owner: np.ndarray, p: float) -> None:
             listed.append((agents, exposure[owner], self.rng.random(agents.size) < p))
 
-        members, owner = _ranges(self.household_start, pop.household[index])
+        members, owner = _ranges(pop.household_start, pop.household[index])
         add(members, owner, cov.household)
         has_infector = world.infector[index] >= 0
         add(world.infector[index][has_infector], np.flatnonzero(has_infector), cov.infector)
@@ -290,8 +287,8 @@ class Tracing(Measure):
         add(infectees, owner, cov.infectees)
         k = self.spec.community_contacts
         if k:
-            lo = self.community_start[pop.community[index]]
-            size = self.community_start[pop.community[index] + 1] - lo
+            lo = pop.community_start[pop.community[index]]
+            size = pop.community_start[pop.community[index] + 1] - lo
             owner = np.repeat(np.arange(index.size), k)
             picks = lo[owner] + (self.rng.random(owner.size) * size[owner]).astype(np.int64)
             add(picks, owner, cov.community)
