@@ -37,25 +37,42 @@ def make_scenario(**changes: Any) -> Scenario:
     return Scenario.model_validate(data)
 
 
-def one_region(population: int, r0: float, seeds: int, days: int, seed: int = 1) -> Scenario:
-    """A single well-mixed region (region layer only, no deaths) with the given R0."""
+def one_region(
+    population: int,
+    r0: float,
+    seeds: int,
+    days: int,
+    seed: int = 1,
+    dt: float = 1.0,
+    dispersion: float | str | None = "default",
+    disease: dict[str, Any] | None = None,
+) -> Scenario:
+    """A single well-mixed region (region layer only, no deaths) with the given R0.
+
+    ``disease`` changes the natural history (deaths stay off); ``dispersion`` sets
+    ``transmission.dispersion`` (``"default"`` keeps the model's default).
+    """
     from containment_sim.defaults import AGE_DISTRIBUTION
     from containment_sim.disease import mean_infectious_days
     from containment_sim.scenario import Disease
 
-    disease = Disease(infection_fatality=[0.0] * 9)
-    beta = r0 / mean_infectious_days(disease, list(AGE_DISTRIBUTION))
+    disease_model = Disease(**{"infection_fatality": [0.0] * 9, **(disease or {})})
+    beta = r0 / mean_infectious_days(disease_model, list(AGE_DISTRIBUTION))
+    transmission: dict[str, Any] = {"beta": {"region": beta}}
+    if dispersion != "default":
+        transmission["dispersion"] = dispersion
     return Scenario.model_validate(
         {
             "name": "well-mixed",
             "start_date": "2020-01-01",
             "days": days,
             "seed": seed,
+            "dt": dt,
             "population": {
                 "regions": [{"name": "city", "population": population, "communities": 1}]
             },
-            "disease": disease.model_dump(),
-            "transmission": {"beta": {"region": beta}},
+            "disease": disease_model.model_dump(),
+            "transmission": transmission,
             "importation": {"initial_infections": seeds},
         }
     )

@@ -84,7 +84,9 @@ def expected_next(state: State, flags: int) -> State:
         return State.PRESYMPTOMATIC
     if state == State.PRESYMPTOMATIC:
         return State.SYMPTOMATIC if flags & 1 else State.ASYMPTOMATIC
-    return State.DEAD if state == State.SYMPTOMATIC and flags & 4 else State.RECOVERED
+    if state == State.SYMPTOMATIC:
+        return State.ILL
+    return State.DEAD if state == State.ILL and flags & 4 else State.RECOVERED
 
 
 def expected_stay(d: Disease, state: State, flags: int) -> Distribution | None:
@@ -92,9 +94,14 @@ def expected_stay(d: Disease, state: State, flags: int) -> Distribution | None:
     if state == State.EXPOSED:
         return d.presymptomatic_period
     if state == State.PRESYMPTOMATIC:
-        if flags & 1:
-            return d.onset_to_death if flags & 4 else d.symptomatic_period
-        return d.asymptomatic_period
+        return d.infectious_after_onset if flags & 1 else d.asymptomatic_period
+    if state == State.SYMPTOMATIC:  # the rest of the clinical course after infectiousness
+        total = d.onset_to_death if flags & 4 else d.onset_to_recovery
+        return Distribution(
+            dist="gamma",
+            mean=total.mean - d.infectious_after_onset.mean,
+            sd=(total.sd**2 - d.infectious_after_onset.sd**2) ** 0.5,
+        )
     return None
 
 
@@ -108,7 +115,7 @@ def test_one_agent_path_applies_the_same_course_as_the_arrays() -> None:
     )
     arrays, single = (World(generate_population(scenario)) for _ in range(2))
     n = arrays.population.size
-    keys = [(s, f) for s in list(State)[1:5] for f in VALID_FLAGS]
+    keys = [(s, f) for s in list(State)[1:6] for f in VALID_FLAGS]
     which = np.arange(n) % len(keys)
     for world in (arrays, single):
         world.state[:] = [keys[k][0] for k in which]

@@ -114,7 +114,7 @@ def test_compare_cli_writes_tables_and_charts(tmp_path: Path, capsys) -> None:
             "--group",
             "tracing=tracing+quarantine_sites",
             "--group",
-            "closure=community_closure",
+            "distancing=community_closure+stay_home+gathering_ban",
         ]
     )
     assert code == 0

@@ -1,10 +1,17 @@
 """Natural history: duration draws, the course of each infection, and progression.
 
-An infection goes S -> E (latent) -> P (presymptomatic, infectious) -> A (asymptomatic) or
-I (symptomatic) -> R or D. At infection the agent's course is fixed by its age band: whether
-it will have symptoms, need a hospital bed (severe) and die. Each state's duration is drawn
-when the agent enters it; the next transition is scheduled at the exact (continuous) time, so
-the step length of an engine does not change the durations.
+An infection goes S -> E (latent) -> P (presymptomatic, infectious) -> A (asymptomatic,
+infectious) -> R, or -> I (symptomatic, infectious) -> C (still ill, no longer infectious) ->
+R or D. At infection the agent's course is fixed by its age band (whether it will have
+symptoms, need a hospital bed and die) and so is its individual infectiousness multiplier
+(gamma, mean 1, shape ``transmission.dispersion``). Each state's duration is drawn when the
+agent enters it; the next transition is scheduled at the exact (continuous) time, so the step
+length of an engine does not change the durations. At onset (or at the end of P without
+symptoms) the time the agent's RT-PCR test turns negative is drawn.
+
+The module also computes what the natural history implies on its own: the expected
+infectiousness-weighted days of an infection (hence R0 from the layer rates), the mean
+generation interval, and the growth rate for a given R0 (Wallinga & Lipsitch 2007).
 """
 
 from __future__ import annotations
@@ -22,7 +29,11 @@ __all__ = [
     "Course",
     "Progression",
     "course_flags",
+    "growth_rate",
     "implied_r0",
+    "infectious_days_by_phase",
+    "infectiousness_table",
+    "mean_generation_interval",
     "mean_infectious_days",
     "sample",
     "transition_table",
@@ -97,27 +108,84 @@ def course_flags(u_symptoms: Any, u_severity: Any, p_sym: Any, p_severe: Any, p_
     return sym * _SYM | severe * _SEVERE | fatal * _FATAL_BIT
 
 
-_E, _P, _A, _I, _R, _D = (int(s) for s in list(State)[1:])
+_E, _P, _A, _I, _C, _R, _D = (int(s) for s in list(State)[1:])
+
+DURATIONS = (
+    "latent", "presymptomatic", "asymptomatic", "infectious_after_onset",
+    "ill_to_recovery", "ill_to_death",
+)  # fmt: skip
+"""Names of the durations drawn at transitions, indexed by ``transition_table``'s second array."""
+
+
+def remainder(total: Distribution, part: Distribution) -> Distribution:
+    """The distribution of ``total - part`` as a gamma with the difference of means and variances.
+
+    The time ill after infectiousness ends (state C) is drawn so that onset-to-recovery and
+    onset-to-death keep the mean (and, where possible, the variance) of their cited
+    distributions; a variance that would be negative is floored at (10 % of the mean)^2.
+    """
+    mean = total.mean - part.mean
+    var = _variance(total) - _variance(part)
+    if var <= 0 and _variance(total) == 0:
+        return Distribution(dist="fixed", mean=mean)
+    sd = max(var, (0.1 * mean) ** 2) ** 0.5
+    return Distribution(dist="gamma", mean=mean, sd=sd)
+
+
+def _variance(dist: Distribution) -> float:
+    if dist.dist == "fixed":
+        return 0.0
+    if dist.dist == "exponential":
+        return dist.mean**2
+    assert dist.sd is not None
+    return dist.sd**2
+
+
+def infectiousness_table(disease: Disease) -> np.ndarray:
+    """Relative infectiousness by ``state * N_FLAG_KEYS + flags`` (0 where not infectious).
+
+    A symptomatic course weighs ``presymptomatic`` in P and ``symptomatic`` in I; a course
+    without symptoms weighs ``asymptomatic`` in P and A.
+    """
+    rel = disease.relative_infectiousness
+    table = np.zeros(len(State) * N_FLAG_KEYS)
+    for flags in range(N_FLAG_KEYS):
+        sym = bool(flags & _SYM)
+        table[_P * N_FLAG_KEYS + flags] = rel.presymptomatic if sym else rel.asymptomatic
+        table[_A * N_FLAG_KEYS + flags] = rel.asymptomatic
+        table[_I * N_FLAG_KEYS + flags] = rel.symptomatic
+    return table
 
 
 class Progression:
-    """Moves infected agents through their states when their scheduled time comes."""
+    """Moves infected agents through their states when their scheduled time comes.
 
-    def __init__(self, disease: Disease, rng: np.random.Generator):
+    Args:
+        disease: The natural history.
+        rng: The progression stream.
+        dispersion: Shape k of the individual infectiousness multiplier (``None``: all 1).
+    """
+
+    def __init__(self, disease: Disease, rng: np.random.Generator, dispersion: float | None = None):
         self.disease = disease
         self.course = Course.from_disease(disease)
         self.rng = rng
+        self.dispersion = dispersion
         self.durations = (
             disease.latent_period,
             disease.presymptomatic_period,
             disease.asymptomatic_period,
-            disease.symptomatic_period,
-            disease.onset_to_death,
+            disease.infectious_after_onset,
+            remainder(disease.onset_to_recovery, disease.infectious_after_onset),
+            remainder(disease.onset_to_death, disease.infectious_after_onset),
         )
+        self.weight = infectiousness_table(disease)
         self.next_state, self.next_duration = transition_table()
         self._next_list: list[int] = self.next_state.tolist()
         self._duration_list: list[int] = self.next_duration.tolist()
         self._draws = [_buffered(lambda n, d=d: sample(d, rng, n)) for d in self.durations]
+        self._pcr = _buffered(lambda n: sample(disease.pcr_positive_after_onset, rng, n))
+        self._multiplier = _buffered(self._multipliers)
         self._uniform = _buffered(rng.random)
         c = self.course
         self._course_lists = (
@@ -125,6 +193,12 @@ class Progression:
             c.p_severe_given_symptomatic.tolist(),
             c.p_fatal_given_symptomatic.tolist(),
         )
+
+    def _multipliers(self, n: int) -> np.ndarray:
+        """Individual infectiousness multipliers: gamma(k, 1/k), mean 1 (all 1 without k)."""
+        if self.dispersion is None:
+            return np.ones(n)
+        return self.rng.gamma(self.dispersion, 1.0 / self.dispersion, size=n)
 
     def infect(
         self,
@@ -148,6 +222,8 @@ class Progression:
         world.infection_time[idx] = t
         world.infector[idx] = infector
         world.source[idx] = source
+        world.infectiousness[idx] = self._multipliers(idx.size)
+        world.pcr_until[idx] = np.inf
         world.t_next[idx] = t + sample(self.disease.latent_period, self.rng, idx.size)
 
     def infect_imported(
@@ -205,14 +281,22 @@ class Progression:
     def _transition(self, world: World, due: np.ndarray) -> dict[State, np.ndarray]:
         key = world.state[due].astype(np.intp) * N_FLAG_KEYS + world.flags[due]
         new, which = self.next_state[key], self.next_duration[key]
+        when = world.t_next[due]
         world.state[due] = new
         for k, dist in enumerate(self.durations):
             idx = due[which == k]
             if idx.size:
                 world.t_next[idx] += sample(dist, self.rng, idx.size)
         world.t_next[due[which < 0]] = np.inf
+        shedding = (new == _I) | (new == _A)
+        if shedding.any():
+            fatal = (world.flags[due[shedding]] & _FATAL_BIT).astype(bool)
+            until = when[shedding] + sample(
+                self.disease.pcr_positive_after_onset, self.rng, int(shedding.sum())
+            )
+            world.pcr_until[due[shedding]] = np.where(fatal, np.inf, until)
         out: dict[State, np.ndarray] = {}
-        for state in (_P, _A, _I, _R, _D):
+        for state in (_P, _A, _I, _C, _R, _D):
             idx = due[new == state]
             if idx.size:
                 out[state] = idx  # type: ignore[index]  # plain int keys hash as the members
@@ -234,6 +318,8 @@ class Progression:
         agents.infection_time[i] = t
         agents.infector[i] = infector
         agents.source[i] = source
+        agents.infectiousness[i] = self._multiplier()
+        agents.pcr_until[i] = _INF
         agents.t_next[i] = t_next
         return t_next
 
@@ -243,10 +329,14 @@ class Progression:
         Uses the same transition table as :meth:`advance`; the next transition time is set in
         ``t_next`` (``inf`` once the course is over).
         """
-        key = state * N_FLAG_KEYS + agents.flags[i]
+        flags = agents.flags[i]
+        key = state * N_FLAG_KEYS + flags
         new, which = self._next_list[key], self._duration_list[key]
         agents.state[i] = new
-        agents.t_next[i] = agents.t_next[i] + self._draws[which]() if which >= 0 else _INF
+        when = agents.t_next[i]
+        agents.t_next[i] = when + self._draws[which]() if which >= 0 else _INF
+        if new == _I or new == _A:
+            agents.pcr_until[i] = _INF if flags & _FATAL_BIT else when + self._pcr()
         return new
 
 
@@ -266,15 +356,16 @@ def transition_table() -> tuple[np.ndarray, np.ndarray]:
     size = len(State) * N_FLAG_KEYS
     next_state = np.full(size, -1, dtype=np.int8)
     next_duration = np.full(size, -1, dtype=np.int8)
-    latent, presymptomatic, asymptomatic, symptomatic, to_death = range(5)
+    latent, presymptomatic, asymptomatic, infectious, to_recovery, to_death = range(6)
     del latent  # the latent period is drawn at infection, not at a transition
     for flags in range(N_FLAG_KEYS):
         sym, fatal = bool(flags & _SYM), bool(flags & _FATAL_BIT)
         rules = {
             _E: (_P, presymptomatic),
-            _P: (_I, to_death if fatal else symptomatic) if sym else (_A, asymptomatic),
+            _P: (_I, infectious) if sym else (_A, asymptomatic),
             _A: (_R, -1),
-            _I: (_D if fatal else _R, -1),
+            _I: (_C, to_death if fatal else to_recovery),
+            _C: (_D if fatal else _R, -1),
         }
         for state, (new, duration) in rules.items():
             next_state[state * N_FLAG_KEYS + flags] = new
@@ -309,25 +400,128 @@ def _truncated_exponential(rng: np.random.Generator, rate: np.ndarray, upper: fl
     return np.where(flat, u * upper, x)
 
 
+# --- what the natural history implies ---------------------------------------------------------
+def _phases(disease: Disease) -> list[tuple[str, float, list[Distribution], Distribution]]:
+    """The infectious phases of each course: (course, weight, durations before, duration)."""
+    rel, d = disease.relative_infectiousness, disease
+    return [
+        ("symptomatic", rel.presymptomatic, [d.latent_period], d.presymptomatic_period),
+        (
+            "symptomatic",
+            rel.symptomatic,
+            [d.latent_period, d.presymptomatic_period],
+            d.infectious_after_onset,
+        ),
+        ("asymptomatic", rel.asymptomatic, [d.latent_period], d.presymptomatic_period),
+        (
+            "asymptomatic",
+            rel.asymptomatic,
+            [d.latent_period, d.presymptomatic_period],
+            d.asymptomatic_period,
+        ),
+    ]
+
+
+def _symptomatic_share(disease: Disease, age_distribution: list[float]) -> float:
+    ages = np.asarray(age_distribution, dtype=float)
+    return float(np.dot(ages / ages.sum(), Course.from_disease(disease).p_symptomatic))
+
+
+def _laplace(dist: Distribution, r: float) -> float:
+    """``E[exp(-r X)]`` of a duration X (the moment-generating function at ``-r``)."""
+    if dist.dist == "fixed":
+        return float(np.exp(-r * dist.mean))
+    if dist.dist == "exponential":
+        return 1.0 / (1.0 + r * dist.mean)
+    assert dist.sd is not None
+    if dist.dist == "gamma":
+        shape, scale = (dist.mean / dist.sd) ** 2, dist.sd**2 / dist.mean
+        return float((1.0 + r * scale) ** -shape)
+    sigma2 = np.log1p((dist.sd / dist.mean) ** 2)
+    mu = np.log(dist.mean) - sigma2 / 2
+    nodes, weights = np.polynomial.hermite_e.hermegauss(80)
+    x = np.exp(mu + np.sqrt(sigma2) * nodes)
+    return float(np.dot(weights, np.exp(-r * x)) / np.sqrt(2 * np.pi))
+
+
+def infectiousness_transform(disease: Disease, age_distribution: list[float], r: float) -> float:
+    """``E[integral of w(tau) exp(-r tau) dtau]`` over an infection (tau: time since infection).
+
+    ``w`` is the relative infectiousness of the course (the individual multiplier has mean 1
+    and is independent of timing). At ``r = 0`` this is :func:`mean_infectious_days`; divided
+    by it, it is the Laplace transform of the generation-interval distribution.
+    """
+    p_sym = _symptomatic_share(disease, age_distribution)
+    share = {"symptomatic": p_sym, "asymptomatic": 1.0 - p_sym}
+    total = 0.0
+    for course, weight, before, length in _phases(disease):
+        if r == 0:
+            part = length.mean
+        else:
+            start = float(np.prod([_laplace(x, r) for x in before]))
+            part = start * (1.0 - _laplace(length, r)) / r
+        total += share[course] * weight * part
+    return total
+
+
+def infectious_days_by_phase(disease: Disease, age_distribution: list[float]) -> dict[str, float]:
+    """Expected infectiousness-weighted days of one infection, split by phase.
+
+    Keys: ``presymptomatic`` (P of symptomatic courses), ``symptomatic`` (I, after onset) and
+    ``asymptomatic`` (P and A of courses without symptoms); they add up to
+    :func:`mean_infectious_days`. Isolating every case at onset leaves
+    ``presymptomatic + asymptomatic`` of it (Fraser C et al., PNAS 2004).
+    """
+    p_sym = _symptomatic_share(disease, age_distribution)
+    names = ("presymptomatic", "symptomatic", "asymptomatic", "asymptomatic")
+    out = dict.fromkeys(names, 0.0)
+    for name, (course, weight, _, length) in zip(names, _phases(disease), strict=True):
+        share = p_sym if course == "symptomatic" else 1.0 - p_sym
+        out[name] += share * weight * length.mean
+    return out
+
+
 def mean_infectious_days(disease: Disease, age_distribution: list[float]) -> float:
     """Expected infectiousness-weighted days of one infection, E[integral of w(t) dt].
 
     Averages over the age distribution of infected people, taken as the population's.
     """
-    ages = np.asarray(age_distribution, dtype=float)
-    ages /= ages.sum()
-    course = Course.from_disease(disease)
-    rel = disease.relative_infectiousness
-    p_sym = float(np.dot(ages, course.p_symptomatic))
-    p_fatal = float(np.dot(ages, course.p_symptomatic * course.p_fatal_given_symptomatic))
-    symptomatic_days = (
-        p_sym - p_fatal
-    ) * disease.symptomatic_period.mean + p_fatal * disease.onset_to_death.mean
-    return (
-        rel.presymptomatic * disease.presymptomatic_period.mean
-        + rel.asymptomatic * (1.0 - p_sym) * disease.asymptomatic_period.mean
-        + rel.symptomatic * symptomatic_days
-    )
+    return infectiousness_transform(disease, age_distribution, 0.0)
+
+
+def mean_generation_interval(disease: Disease, age_distribution: list[float]) -> float:
+    """Mean generation interval: infectiousness-weighted mean time from infection to infecting.
+
+    ``E[integral of tau w(tau) dtau] / E[integral of w dtau]``; for a phase starting at S and
+    lasting L, ``E[integral of tau] = E[S] E[L] + E[L^2] / 2`` (durations are independent).
+    """
+    p_sym = _symptomatic_share(disease, age_distribution)
+    share = {"symptomatic": p_sym, "asymptomatic": 1.0 - p_sym}
+    numerator = 0.0
+    for course, weight, before, length in _phases(disease):
+        start = sum(x.mean for x in before)
+        second = length.mean**2 + _variance(length)
+        numerator += share[course] * weight * (start * length.mean + second / 2)
+    return numerator / mean_infectious_days(disease, age_distribution)
+
+
+def growth_rate(disease: Disease, r0: float, age_distribution: list[float]) -> float:
+    """Exponential growth rate r of an epidemic with reproduction number ``r0``.
+
+    Solves ``r0 * L(r) = 1`` where L is the Laplace transform of the model's own generation
+    interval distribution (Wallinga J & Lipsitch M, Proc R Soc B 2007).
+    """
+    from scipy.optimize import brentq
+
+    days = mean_infectious_days(disease, age_distribution)
+
+    def gap(r: float) -> float:
+        return r0 * infectiousness_transform(disease, age_distribution, r) / days - 1.0
+
+    if r0 == 1.0:
+        return 0.0
+    lo, hi = (1e-9, 5.0) if r0 > 1 else (-0.5, -1e-9)
+    return float(brentq(gap, lo, hi))
 
 
 def implied_r0(

@@ -5,8 +5,11 @@ They come back on the scenario's daily-arrival curve; each arrives infected with
 equal to the epicentre's prevalence on the day of arrival. After the epicentre's lockdown only a
 ``leakage`` fraction of the planned arrivals gets through; the others stay away.
 
-Each returnee enters on one of the city's entry roads, chosen in proportion to the roads'
-``share``. Trips within the city are in :mod:`containment_sim.network`.
+Returnees' home regions are drawn independently of their arrival times, so every region gets
+its share of returnees in every week. Each returnee enters on one of the city's entry roads,
+chosen by the weights given for its home region (``returnees.entry_roads``) or else in
+proportion to the roads' ``share``. Trips within the city are in
+:mod:`containment_sim.network`.
 """
 
 from __future__ import annotations
@@ -91,7 +94,9 @@ class ReturneePlan:
         if n == 0:
             return empty
         arrival = np.sort(_inverse_trapezoid(times, daily, area, rng.random(n)))
-        agent = _pick_residents(scenario, population, rng, n)
+        # residents come region by region: shuffle them so that home and arrival time are
+        # independent (each region's share of returnees is the same in every week)
+        agent = rng.permutation(_pick_residents(scenario, population, rng, n))
         if agent.size < n:  # fewer residents in the destination regions than returnees planned
             keep = np.sort(rng.choice(n, agent.size, replace=False))
             arrival = arrival[keep]
@@ -100,8 +105,7 @@ class ReturneePlan:
         if imp.lockdown is not None:
             after = arrival >= scenario.day_of(imp.lockdown)
             admitted[after] = rng.random(int(after.sum())) < imp.leakage
-        shares = np.array([e.share for e in scenario.mobility.entry_roads] or [1.0])
-        entry = rng.choice(shares.size, size=n, p=shares / shares.sum())
+        entry = _entry_roads(scenario, population.region[agent], rng)
         return cls(agent, arrival, admitted, entry)
 
     def arriving(self, t0: float, t1: float) -> np.ndarray:
@@ -109,6 +113,21 @@ class ReturneePlan:
         lo, hi = np.searchsorted(self.arrival, [t0, t1], side="left")
         pos = np.arange(lo, hi)
         return pos[self.admitted[pos]]
+
+
+def _entry_roads(scenario: Scenario, home: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The entry road of each returnee: by its home region's weights, or the roads' shares."""
+    roads = scenario.mobility.entry_roads
+    shares = np.array([e.share for e in roads] or [1.0], dtype=float)
+    weights = np.tile(shares / shares.sum(), (len(scenario.region_names), 1))
+    names = [e.name for e in roads]
+    for region, given in scenario.importation.returnees.entry_roads.items():
+        row = np.array([given.get(name, 0.0) for name in names])
+        weights[scenario.region_names.index(region)] = row / row.sum()
+    cumulative = np.cumsum(weights, axis=1)
+    u = rng.random(home.size)[:, None]
+    entry = (u >= cumulative[home]).sum(axis=1)
+    return np.minimum(entry, shares.size - 1).astype(np.int64)
 
 
 def _inverse_trapezoid(

@@ -27,6 +27,7 @@ PALETTE = {
     "presymptomatic": "#E69F00",
     "asymptomatic": "#56B4E9",
     "symptomatic": "#D55E00",
+    "ill": "#CC79A7",
     "dead": "#000000",
 }
 
@@ -70,7 +71,7 @@ def plot_epidemic_curve(result: Result) -> Figure:
         f"{result.scenario.name}: {s['total_infections']:,} infections, "
         f"{s['deaths']:,} deaths (population {s['population']:,}, seed {s['seed']})"
     )
-    stack = ["n_exposed", "n_presymptomatic", "n_asymptomatic", "n_symptomatic"]
+    stack = ["n_exposed", "n_presymptomatic", "n_asymptomatic", "n_symptomatic", "n_ill"]
     colours = [PALETTE[c.removeprefix("n_")] for c in stack]
     bottom.stackplot(
         dates, *(ts[c] for c in stack), colors=colours, labels=[c.removeprefix("n_") for c in stack]

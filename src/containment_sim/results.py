@@ -133,10 +133,11 @@ def _finish(df: pd.DataFrame, scenario: Scenario, keys: list[str] | None = None)
     """Add dates, derived stocks and cumulative columns; order the columns."""
     keys = keys or []
     df["n_infectious"] = df["n_presymptomatic"] + df["n_asymptomatic"] + df["n_symptomatic"]
-    df["n_infected"] = df["n_exposed"] + df["n_infectious"]
+    df["n_infected"] = df["n_exposed"] + df["n_infectious"] + df["n_ill"]
     grouped = df.groupby(keys, sort=False) if keys else df
     df["cum_infections"] = grouped["new_infections"].cumsum()
     df["cum_deaths"] = grouped["new_deaths"].cumsum()
+    df["cum_confirmed"] = grouped["new_confirmed"].cumsum()
     df["date"] = _dates(scenario, df["day"])
     front = ["day", "date", *keys]
     return df[front + [c for c in df.columns if c not in front]]
@@ -224,9 +225,10 @@ def summarize(
 ) -> dict[str, Any]:
     """Summary outcomes of a run from its city-wide time series and named tables.
 
-    ``peak_prevalence`` is the largest share of the population currently infected (E, P, A or
-    I) at the end of any day, reached first on ``peak_day``. ``checkpoint_*`` sum the
-    ``checkpoints`` table over days and checkpoints (0 without checkpoints).
+    ``peak_prevalence`` is the largest share of the population currently infected (E, P, A, I
+    or C: an infection whose course is not over) at the end of any day, reached first on
+    ``peak_day``. ``checkpoint_*`` sum the ``checkpoints`` table over days and checkpoints (0
+    without checkpoints).
     """
     ts = timeseries
     population = int(ts.loc[0, list(STATE_COLUMNS)].sum())

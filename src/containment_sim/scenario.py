@@ -124,7 +124,15 @@ class Population(StrictModel):
 
 
 class Disease(StrictModel):
-    """Natural history S -> E -> P -> (A | I) -> (R | D); defaults cited in ``defaults``."""
+    """Natural history S -> E -> P -> (A | I -> C) -> (R | D); defaults cited in ``defaults``.
+
+    The infectious period is not the clinical course: a symptomatic case is infectious before
+    onset (P) and for ``infectious_after_onset`` days after it (I), then stays ill without
+    infecting anyone (C) until it recovers (``onset_to_recovery`` days after onset) or dies
+    (``onset_to_death``). An infection without symptoms is infectious through P and A. RT-PCR
+    tests stay positive for ``pcr_positive_after_onset`` days after onset (after the time
+    symptoms would have started, without symptoms), and until death in fatal courses.
+    """
 
     latent_period: Distribution = Field(
         default_factory=lambda: Distribution(**defaults.LATENT_PERIOD)
@@ -135,11 +143,17 @@ class Disease(StrictModel):
     asymptomatic_period: Distribution = Field(
         default_factory=lambda: Distribution(**defaults.ASYMPTOMATIC_PERIOD)
     )
-    symptomatic_period: Distribution = Field(
-        default_factory=lambda: Distribution(**defaults.SYMPTOMATIC_PERIOD)
+    infectious_after_onset: Distribution = Field(
+        default_factory=lambda: Distribution(**defaults.INFECTIOUS_AFTER_ONSET)
+    )
+    onset_to_recovery: Distribution = Field(
+        default_factory=lambda: Distribution(**defaults.ONSET_TO_RECOVERY)
     )
     onset_to_death: Distribution = Field(
         default_factory=lambda: Distribution(**defaults.ONSET_TO_DEATH)
+    )
+    pcr_positive_after_onset: Distribution = Field(
+        default_factory=lambda: Distribution(**defaults.PCR_POSITIVE_AFTER_ONSET)
     )
     asymptomatic_fraction: AgeTable = Field(
         default_factory=lambda: list(defaults.ASYMPTOMATIC_FRACTION)
@@ -162,9 +176,25 @@ class Disease(StrictModel):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _illness_outlasts_infectiousness(self) -> Disease:
+        infectious = self.infectious_after_onset.mean
+        for name in ("onset_to_recovery", "onset_to_death"):
+            if getattr(self, name).mean <= infectious:
+                raise ValueError(
+                    f"{name} (mean {getattr(self, name).mean}) must be longer on average than "
+                    f"infectious_after_onset (mean {infectious}): the clinical course goes on "
+                    "after infectiousness ends"
+                )
+        return self
+
 
 class RelativeInfectiousness(StrictModel):
-    """Infectiousness of each infectious state relative to a symptomatic case."""
+    """Infectiousness relative to a symptomatic case.
+
+    ``presymptomatic`` and ``symptomatic`` weigh the two phases of a symptomatic infection;
+    ``asymptomatic`` weighs the whole of an infection that never develops symptoms.
+    """
 
     presymptomatic: NonNegativeFloat = 1.0
     asymptomatic: NonNegativeFloat = 0.35
@@ -178,10 +208,14 @@ class Transmission(StrictModel):
     """Transmission rate beta (per day) in each mixing layer (DESIGN section 2).
 
     A susceptible agent in group g of layer l has hazard
-    ``beta_l * sum_{j in g, j != i} w_j / (n_g - 1)``.
+    ``beta_l * sum_{j in g, j != i} w_j / (n_g - 1)``, where ``w_j`` includes j's individual
+    infectiousness multiplier: a gamma variate of mean 1 and shape ``dispersion`` (k), drawn
+    at infection, so offspring counts are negative binomial with dispersion k; ``null`` means
+    no individual variation.
     """
 
     beta: LayerRates
+    dispersion: PositiveFloat | None = defaults.DISPERSION
 
 
 class LayerRates(StrictModel):
@@ -199,11 +233,16 @@ class Returnees(StrictModel):
     """Residents returning from the epicentre: daily arrivals (full-scale counts).
 
     ``daily`` lists ``[time, arrivals per day]`` points; arrivals are interpolated linearly
-    between points and are zero before the first and after the last point.
+    between points and are zero before the first and after the last point. Returnees' home
+    regions are shared by ``destination`` weights (default: by population), independently of
+    when they arrive. ``entry_roads`` gives, for a home region, the weights of the entry roads
+    its returnees use (e.g. ``{Jiayu: {Wuhan-Shenzhen expressway: 1}}``); regions not listed use
+    the roads' own ``share``.
     """
 
     daily: list[tuple[TimePoint, NonNegativeFloat]] = Field(default_factory=list)
     destination: dict[str, NonNegativeFloat] | None = None
+    entry_roads: dict[str, dict[str, NonNegativeFloat]] = Field(default_factory=dict)
 
 
 class Importation(StrictModel):
@@ -404,6 +443,15 @@ class Scenario(StrictModel):
             _require_region(where, regions, f"importation.returnees.destination.{where}")
         if weights is not None and sum(weights.values()) <= 0:
             _fail("importation.returnees.destination", "weights must not all be zero")
+        entries = {e.name for e in mob.entry_roads}
+        for where, roads in imp.returnees.entry_roads.items():
+            path = f"importation.returnees.entry_roads.{where}"
+            _require_region(where, regions, path)
+            for road in roads:
+                if road not in entries:
+                    _fail(f"{path}.{road}", _unknown("entry road", road, entries))
+            if sum(roads.values()) <= 0:
+                _fail(path, "weights must not all be zero")
         self._roads_connect()
         self._measure_references(regions, set(names))
         self.strategies.setdefault("none", [])

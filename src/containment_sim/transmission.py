@@ -25,13 +25,25 @@ __all__ = ["Infections", "Layer", "transmit"]
 class Layer:
     """One mixing layer for one step.
 
+    A susceptible agent i in group g has hazard ``beta * scale_g * s_i * sum_j w_j f_j / D_g``
+    with ``f`` the ``factor`` of infectious members, ``s`` the ``susceptibility`` (the same
+    ``factor`` unless given) and ``D_g`` the ``denominator`` (``n_g - 1`` unless given).
+
     Attributes:
         source: The ``Source`` code recorded for infections in this layer.
         beta: Transmission rate (per day).
         group: Group of every agent (indexable by agent id).
         size: Number of agents present in each group.
         factor: Per-agent contact multiplier in this layer (quarantine, isolation, closure),
-            applied to both infectiousness and susceptibility; ``None`` means 1 for all.
+            applied to infectiousness, and to susceptibility unless ``susceptibility`` is
+            given; ``None`` means 1 for all.
+        susceptibility: Per-agent multiplier of being infected, for layers in which the two
+            sides differ (e.g. purchasing agents infect the residents they serve and are
+            infected by them, residents never infect each other).
+        denominator: Per-group divisor of the summed infectiousness (default ``n_g - 1``:
+            frequency-dependent mixing among the group's members).
+        scale: Per-group multiplier of the rate (e.g. people staying at home in some regions).
+        key: Unique name of the layer in a step (two layers may share a ``source``).
     """
 
     source: int
@@ -39,6 +51,22 @@ class Layer:
     group: np.ndarray
     size: np.ndarray
     factor: np.ndarray | None = None
+    susceptibility: np.ndarray | None = None
+    denominator: np.ndarray | None = None
+    scale: np.ndarray | None = None
+    key: str = ""
+
+    def group_rate(self, total: np.ndarray) -> np.ndarray:
+        """Hazard per unit susceptibility in each group, from the groups' summed ``w f``."""
+        if self.denominator is None:
+            rate = np.where(self.size > 1, self.beta * total / np.maximum(self.size - 1, 1), 0.0)
+        else:
+            rate = self.beta * total / np.maximum(self.denominator, 1e-12)
+        return rate if self.scale is None else rate * self.scale
+
+    def susceptible_factor(self) -> np.ndarray | None:
+        """The per-agent multiplier of being infected (``None``: 1 for all)."""
+        return self.factor if self.susceptibility is None else self.susceptibility
 
 
 @dataclass(frozen=True)
@@ -81,8 +109,7 @@ def transmit(
         if not w.any():
             continue  # nobody infectious mixes in this layer now
         total = np.bincount(ly.group[infectious], weights=w, minlength=ly.size.size)
-        denom = np.maximum(ly.size - 1, 1)
-        rates.append(np.where(ly.size > 1, ly.beta * total / denom, 0.0))
+        rates.append(ly.group_rate(total))
         sums.append(total)
         weights.append(w)
         used.append(ly)
@@ -112,7 +139,8 @@ def transmit(
 def _agent_rate(layer: Layer, rate: np.ndarray, agents: np.ndarray) -> np.ndarray:
     """Hazard of ``agents`` in ``layer``: their group's rate times their own contact factor."""
     out = rate[layer.group[agents]]
-    return out if layer.factor is None else out * layer.factor[agents]
+    susceptibility = layer.susceptible_factor()
+    return out if susceptibility is None else out * susceptibility[agents]
 
 
 def _pick_infectors(

@@ -1,8 +1,8 @@
 """The dynamic state of every agent, the state and infection-source codes, and invariants.
 
 Every agent is in exactly one disease state at every time: susceptible (S), exposed (E,
-infected but not yet infectious), presymptomatic (P), asymptomatic (A), symptomatic (I),
-recovered (R) or dead (D).
+infected but not yet infectious), presymptomatic (P), asymptomatic (A), symptomatic and
+infectious (I), still ill but no longer infectious (C), recovered (R) or dead (D).
 """
 
 from __future__ import annotations
@@ -25,15 +25,19 @@ class State(IntEnum):
     PRESYMPTOMATIC = 2
     ASYMPTOMATIC = 3
     SYMPTOMATIC = 4
-    RECOVERED = 5
-    DEAD = 6
+    ILL = 5
+    RECOVERED = 6
+    DEAD = 7
 
 
 STATE_COLUMNS: tuple[str, ...] = (
     "n_susceptible", "n_exposed", "n_presymptomatic", "n_asymptomatic",
-    "n_symptomatic", "n_recovered", "n_dead",
+    "n_symptomatic", "n_ill", "n_recovered", "n_dead",
 )  # fmt: skip
 """Stock column of each state, in state order."""
+
+INFECTIOUS_STATES = (State.PRESYMPTOMATIC, State.ASYMPTOMATIC, State.SYMPTOMATIC)
+"""The states in which an agent can infect others (a contiguous range of codes)."""
 
 
 class Source(IntEnum):
@@ -89,6 +93,11 @@ class World:
         present: Whether the agent is in the city (``False`` while away in the epicentre).
         location: Region whose region layer the agent mixes in today (home unless travelling).
         infection_time: Time of infection (``nan`` if never infected).
+        infectiousness: The agent's individual infectiousness multiplier (mean 1 over
+            infections; drawn at infection from a gamma distribution with shape
+            ``transmission.dispersion``).
+        pcr_until: When the agent's RT-PCR test turns negative for good (``inf`` until it is
+            known, and for fatal courses, which stay positive until death).
         infector: Index of the infector (``NO_INFECTOR`` if none or from outside).
         source: ``Source`` of the infection (-1 if never infected).
         isolation: ``Isolation`` status of each agent.
@@ -105,6 +114,8 @@ class World:
     present: np.ndarray = field(init=False)
     location: np.ndarray = field(init=False)
     infection_time: np.ndarray = field(init=False)
+    infectiousness: np.ndarray = field(init=False)
+    pcr_until: np.ndarray = field(init=False)
     infector: np.ndarray = field(init=False)
     source: np.ndarray = field(init=False)
     isolation: np.ndarray = field(init=False)
@@ -119,6 +130,8 @@ class World:
         self.present = np.ones(n, dtype=bool)
         self.location = self.population.region.copy()
         self.infection_time = np.full(n, np.nan, dtype=np.float32)
+        self.infectiousness = np.ones(n, dtype=np.float32)
+        self.pcr_until = np.full(n, np.inf, dtype=np.float32)
         self.infector = np.full(n, NO_INFECTOR, dtype=np.int32)
         self.source = np.full(n, -1, dtype=np.int8)
         self.isolation = np.zeros(n, dtype=np.int8)
@@ -174,14 +187,34 @@ class World:
         self.n_kept_apart = int(np.count_nonzero(self.isolation))
         return newly
 
+    def pcr_positive(self, idx: np.ndarray, t: float) -> np.ndarray:
+        """Whether an RT-PCR test of agents ``idx`` at time ``t`` can be positive.
+
+        A test can be positive from the start of infectiousness until ``pcr_until``, which for
+        survivors lies well after the end of infectiousness and often after recovery
+        (viral RNA shedding, Zhou F et al., Lancet 2020); never in the exposed (latent) state
+        or after death.
+        """
+        state = self.state[idx]
+        return (
+            (state >= State.PRESYMPTOMATIC) & (state <= State.RECOVERED) & (t < self.pcr_until[idx])
+        )
+
     def release(self, t: float) -> np.ndarray:
-        """End quarantines due by ``t``, isolation of the recovered, and all of it for the dead.
+        """End quarantines due by ``t``, isolation of the discharged, and all of it for the dead.
+
+        An isolated person is discharged once recovered and no longer PCR-positive (China's
+        discharge criteria: two consecutive negative RT-PCR tests).
 
         Returns:
             The agents released.
         """
         ended = self.isolation_until <= t  # inf for the isolated and for those not kept apart
-        recovered = (self.isolation == Isolation.ISOLATED) & (self.state == State.RECOVERED)
+        recovered = (
+            (self.isolation == Isolation.ISOLATED)
+            & (self.state == State.RECOVERED)
+            & (self.pcr_until <= t)
+        )
         dead = (self.isolation != Isolation.NONE) & (self.state == State.DEAD)
         released = np.flatnonzero(ended | recovered | dead)
         self.isolation[released] = Isolation.NONE
@@ -208,7 +241,7 @@ class World:
         infected = s != State.SUSCEPTIBLE
         assert np.all(np.isnan(self.infection_time) == ~infected), "infection record mismatch"
         assert np.all((self.source >= 0) == infected), "infection source mismatch"
-        active = (s >= State.EXPOSED) & (s <= State.SYMPTOMATIC)
+        active = (s >= State.EXPOSED) & (s <= State.ILL)
         assert np.all(np.isfinite(self.t_next) == active), "schedule mismatch"
         assert np.all(self.present[active]), "an infected agent is away"
         assert not np.any(self.isolation[s == State.DEAD]), "the dead are not kept apart"
@@ -234,6 +267,8 @@ class AgentView:
     present: memoryview
     location: memoryview
     infection_time: memoryview
+    infectiousness: memoryview
+    pcr_until: memoryview
     infector: memoryview
     source: memoryview
     region: memoryview
@@ -248,8 +283,8 @@ class AgentView:
         arrays = {
             name: getattr(world, name)
             for name in (
-                "state", "flags", "t_next", "present", "location", "infection_time", "infector",
-                "source",
+                "state", "flags", "t_next", "present", "location", "infection_time",
+                "infectiousness", "pcr_until", "infector", "source",
             )
         }  # fmt: skip
         arrays.update(

@@ -34,10 +34,10 @@ __all__ = ["EngineBase", "ProgressHook"]
 _S = TypeVar("_S")
 
 # plain ints for per-event paths (attribute access on IntEnum classes is slow)
-_E, _P, _A, _I, _R, _D = (int(s) for s in list(State)[1:])
+_E, _P, _A, _I, _C, _R, _D = (int(s) for s in list(State)[1:])
 _N_STATES = len(State)
-_PREVIOUS = {_P: _E, _A: _P, _I: _P, _D: _I}
-"""The state each state is entered from (recovery comes from A or I)."""
+_PREVIOUS = {_P: _E, _A: _P, _I: _P, _C: _I, _D: _C}
+"""The state each state is entered from (recovery comes from A or C)."""
 _ENTRY_COLUMN = {_I: "new_symptomatic", _R: "new_recoveries", _D: "new_deaths"}
 
 ProgressHook = Callable[[int], None]
@@ -61,15 +61,12 @@ class EngineBase:
         self.population: Population = generate_population(scenario)
         self.world = World(self.population)
         self.network = RoadNetwork.build(scenario)
-        self.progression = Progression(scenario.disease, self.rng("progression"))
+        self.progression = Progression(
+            scenario.disease, self.rng("progression"), scenario.transmission.dispersion
+        )
         self.recorder = Recorder(scenario.days, self.population.n_regions)
         self.measures: list[Measure] = build_measures(scenario, scenario.strategy)
         self.movement = Movement(self)
-        rel = scenario.disease.relative_infectiousness
-        self.infectiousness = np.zeros(len(State))
-        self.infectiousness[State.PRESYMPTOMATIC] = rel.presymptomatic
-        self.infectiousness[State.ASYMPTOMATIC] = rel.asymptomatic
-        self.infectiousness[State.SYMPTOMATIC] = rel.symptomatic
         pop, world = self.population, self.world
         mixing = world.present & (world.state != State.DEAD)
         self.household_size = np.bincount(pop.household[mixing], minlength=pop.n_households)
@@ -258,7 +255,7 @@ class EngineBase:
             if state == _R:
                 sick = (self.world.flags[agents] & Flag.SYMPTOMATIC).astype(bool)
                 previous: int | np.ndarray = (
-                    np.where(sick, _I, _A) if agents.size > 1 else (_I if sick[0] else _A)
+                    np.where(sick, _C, _A) if agents.size > 1 else (_C if sick[0] else _A)
                 )
                 self._move(agents, previous, _R)
             else:
@@ -296,8 +293,12 @@ class EngineBase:
     def _layers(self, t: float) -> list[Layer]:
         beta, pop, world = self.scenario.transmission.beta, self.population, self.world
         factors = ContactFactors(
-            pop.size, world.contact_factor(household=True), world.contact_factor(household=False)
-        )
+            pop.size,
+            world.contact_factor(household=True),
+            world.contact_factor(household=False),
+            {"household": pop.n_households, "community": pop.n_communities,
+             "region": pop.n_regions},
+        )  # fmt: skip
         active = self.active_measures(t)
         for m in active:
             m.contact_factors(self, t, factors)
@@ -308,6 +309,8 @@ class EngineBase:
                 pop.household,
                 self.household_size,
                 factors.get("household"),
+                scale=factors.rate_scale("household"),
+                key="household",
             ),
             Layer(
                 Source.COMMUNITY,
@@ -315,9 +318,17 @@ class EngineBase:
                 pop.community,
                 self.community_size,
                 factors.get("community"),
+                scale=factors.rate_scale("community"),
+                key="community",
             ),
             Layer(
-                Source.REGION, beta.region, world.location, self.region_size, factors.get("region")
+                Source.REGION,
+                beta.region,
+                world.location,
+                self.region_size,
+                factors.get("region"),
+                scale=factors.rate_scale("region"),
+                key="region",
             ),
         ]
         for m in active:

@@ -6,12 +6,13 @@ Natural history and transmission are timed events:
   transition table shared with the vectorized engine
   (:meth:`~containment_sim.disease.Progression.advance_one`);
 - every infectious agent j makes contacts: in each layer l at rate ``beta_l * w_j`` (its
-  infectiousness times its contact factor in that layer) with a member of its current group
-  chosen uniformly among the n_g - 1 others; a susceptible contact is infected with
-  probability equal to its own contact factor. A susceptible i in group g therefore has hazard
-  ``beta_l * sum_j w_j / (n_g - 1)`` -- DESIGN section 2, the process the vectorized engine
-  discretises. Contacts are drawn by thinning: candidate events at the constant upper rate
-  ``w_max * sum_l beta_l``, each accepted with its current probability.
+  relative infectiousness, times its individual multiplier, times its contact factor in
+  that layer) with a member of its current group chosen uniformly among the n_g - 1 others; a
+  susceptible contact is infected with probability equal to its own contact factor. A
+  susceptible i in group g therefore has hazard ``beta_l * sum_j w_j / (n_g - 1)`` -- DESIGN
+  section 2, the process the vectorized engine discretises. Contacts are drawn by thinning:
+  candidate events at the upper rate ``m_j * w_max * sum_l beta_l`` (m_j: j's individual
+  multiplier, fixed for its infection), each accepted with its current probability.
 
 These one-agent events are SimPy timeouts with a callback (no generator per agent) and read
 and write the agents' arrays through memoryviews; their random numbers come from buffered
@@ -39,6 +40,7 @@ import numpy as np
 import simpy
 from simpy.events import Timeout
 
+from containment_sim.disease import N_FLAG_KEYS as _N_FLAG_KEYS
 from containment_sim.engines.base import _ENTRY_COLUMN, _N_STATES, EngineBase, ProgressHook
 from containment_sim.engines.journeys import Journeys
 from containment_sim.measures.base import Measure, Server
@@ -52,9 +54,8 @@ __all__ = ["DESEngine"]
 _S, _P, _I, _D = (
     int(x) for x in (State.SUSCEPTIBLE, State.PRESYMPTOMATIC, State.SYMPTOMATIC, State.DEAD)
 )
-_HOUSEHOLD, _COMMUNITY, _REGION = (
-    int(x) for x in (Source.HOUSEHOLD, Source.COMMUNITY, Source.REGION)
-)
+_HOUSEHOLD_KIND, _COMMUNITY_KIND, _REGION_KIND, _EXTRA = range(4)
+_BUILT_IN = {"household": _HOUSEHOLD_KIND, "community": _COMMUNITY_KIND, "region": _REGION_KIND}
 
 _INF = float("inf")
 _SITE = int(Isolation.SITE)
@@ -75,25 +76,27 @@ class DESEngine(EngineBase):
         super().__init__(scenario, check=check)
         self.env = simpy.Environment()
         pop = self.population
-        w_max = float(self.infectiousness.max())
+        w_max = float(self.progression.weight.max())
         beta = scenario.transmission.beta
-        bounds = {Source.HOUSEHOLD: beta.household, Source.COMMUNITY: beta.community,
-                  Source.REGION: beta.region}  # fmt: skip
+        bounds = {"household": beta.household, "community": beta.community,
+                  "region": beta.region}  # fmt: skip
         for m in self.measures:
-            for source, rate in m.extra_layer_rates().items():
-                bounds[source] = max(bounds.get(source, 0.0), rate)
+            for key, rate in m.extra_layer_rates().items():
+                bounds[key] = max(bounds.get(key, 0.0), rate)
         # contacts by thinning: candidates at the constant rate w_max * sum of the bounds, a
         # layer chosen in proportion to its bound, accepted with beta_l w_j f_j / (bound_l w_max)
-        self.sources = [int(s) for s, b in bounds.items() if b > 0]
-        self._bound = [bounds[s] * w_max for s in self.sources]  # type: ignore[index]
+        self.keys = [k for k, b in bounds.items() if b > 0]
+        self._kind = [_BUILT_IN.get(k, _EXTRA) for k in self.keys]
+        self._bound = [bounds[k] * w_max for k in self.keys]
         self._contact_rate = float(sum(self._bound))
         self._mean_gap = 1.0 / self._contact_rate if self._contact_rate > 0 else _INF
         self._cum = np.cumsum(self._bound).tolist()
         self._last = len(self._cum) - 1
         self._single_layer = len(self._cum) == 1
-        self._layer_at: list[Layer | None] = [None] * len(self.sources)
-        self._accept = [0.0] * len(self.sources)
-        self._w: list[float] = self.infectiousness.tolist()
+        self._layer_at: list[Layer | None] = [None] * len(self.keys)
+        self._susceptible: list[np.ndarray | None] = [None] * len(self.keys)
+        self._accept = [0.0] * len(self.keys)
+        self._w: list[float] = self.progression.weight.tolist()
         self._random = Random(int(self.rng("contacts").integers(2**63))).random
         self._total = self._cum[-1] if self._cum else 0.0
         self._transition_cb, self._contact_cb = self._on_transition, self._on_contact
@@ -111,8 +114,8 @@ class DESEngine(EngineBase):
         self._progression_hooks = [
             m for m in self.measures if type(m).after_progression is not Measure.after_progression
         ]
-        self.layers: dict[int, Layer] = {}
-        self.members: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.layers: dict[str, Layer] = {}
+        self.members: dict[int, tuple[np.ndarray, list[int]]] = {}
         self.events = 0
         self.journeys = Journeys(self)
         self._clear_visitors()
@@ -192,12 +195,15 @@ class DESEngine(EngineBase):
         self._deliver_results(t)
         for m in self.active_measures(t):
             m.before_transmission(self, t)
-        self.layers = {ly.source: ly for ly in self._layers(t)}
-        for k, source in enumerate(self.sources):
-            layer = self.layers.get(source)
+        self.layers = {ly.key: ly for ly in self._layers(t)}
+        self.members = {}
+        for k, key in enumerate(self.keys):
+            layer = self.layers.get(key)
             self._layer_at[k] = layer
             self._accept[k] = 0.0 if layer is None else layer.beta / self._bound[k]
-        self.members = {s: _members(ly) for s, ly in self.layers.items() if s > Source.REGION}
+            self._susceptible[k] = None if layer is None else layer.susceptible_factor()
+            if layer is not None and self._kind[k] == _EXTRA:
+                self.members[k] = _members(layer)
         for name, lanes in self.journeys.lanes.items():
             self.record(
                 "checkpoint_queues",
@@ -326,8 +332,9 @@ class DESEngine(EngineBase):
 
     # --- transmission ---------------------------------------------------------------------
     def _start_contacts(self, j: int) -> None:
-        if self._contact_rate > 0:
-            delay = -log(1.0 - self._random()) * self._mean_gap
+        multiplier = self.agents.infectiousness[j]
+        if self._contact_rate > 0 and multiplier > 0:
+            delay = -log(1.0 - self._random()) * self._mean_gap / multiplier
             Timeout(self.env, delay, j).callbacks.append(self._contact_cb)
 
     def _on_contact(self, event: simpy.Event) -> None:
@@ -337,7 +344,8 @@ class DESEngine(EngineBase):
         state = agents.state[j]
         if state < _P or state > _I:
             return  # no longer infectious: its contact process ends
-        Timeout(self.env, -log(1.0 - rand()) * self._mean_gap, j).callbacks.append(self._contact_cb)
+        gap = -log(1.0 - rand()) * self._mean_gap / agents.infectiousness[j]
+        Timeout(self.env, gap, j).callbacks.append(self._contact_cb)
         k = (
             0
             if self._single_layer
@@ -347,15 +355,16 @@ class DESEngine(EngineBase):
         if layer is None:
             return
         factor = layer.factor
-        accept = self._accept[k] * self._w[state]
+        accept = self._accept[k] * self._w[state * _N_FLAG_KEYS + agents.flags[j]]
         if factor is not None:
             accept *= factor[j]
         if rand() >= accept:
             return
-        target = self._pick(layer, j)
+        target = self._pick(k, layer, j)
         if target < 0 or agents.state[target] != _S or not agents.present[target]:
             return
-        if factor is not None and rand() >= factor[target]:
+        susceptible = self._susceptible[k]
+        if susceptible is not None and rand() >= susceptible[target]:
             return
         self._infect(target, j, layer.source)
 
@@ -370,36 +379,51 @@ class DESEngine(EngineBase):
             flows[base + column] += 1
         Timeout(self.env, t_next - now, i).callbacks.append(self._transition_cb)
 
-    def _pick(self, layer: Layer, j: int) -> int:
-        """A member of j's current group in ``layer`` other than j, uniformly; -1 if none."""
-        agents, source = self.agents, layer.source
-        if source == _REGION:
+    def _pick(self, k: int, layer: Layer, j: int) -> int:
+        """A contact of j in its current group of ``layer``, uniformly; -1 if none.
+
+        In the household, community and region layers, and in extra layers without their own
+        ``denominator``, the contact is one of the n_g - 1 other members. In an extra layer
+        with a ``denominator`` (two-sided mixing, e.g. deliveries), it is one of the group's
+        n_T members on the other side, taken with probability n_T / D_g (at most the bound
+        the layer declared). A per-group ``scale`` thins the contact further.
+        """
+        agents, kind = self.agents, self._kind[k]
+        order: Any = None
+        if kind == _REGION_KIND:
             g = agents.location[j]
             lo, hi, extra = self._region_span[g]
-            n = layer.size[g]
-        elif source == _HOUSEHOLD:
+        elif kind == _HOUSEHOLD_KIND:
             g = agents.household[j]
             lo, hi, extra = self._household_start[g], self._household_start[g + 1], ()
-            n = layer.size[g]
-        elif source == _COMMUNITY:
+        elif kind == _COMMUNITY_KIND:
             g = agents.community[j]
             lo, hi, extra = self._community_start[g], self._community_start[g + 1], ()
-            n = layer.size[g]
         else:
-            order, starts = self.members[source]
+            order, starts = self.members[k]
             g = int(layer.group[j])
-            lo, hi, n = 0, 0, layer.size[g]
-            extra = order[starts[g] : starts[g + 1]].tolist()
-        if n <= 1:
+            lo, hi, extra = starts[g], starts[g + 1], ()
+        rand = self._random
+        if layer.scale is not None and rand() >= layer.scale[g]:
+            return -1
+        if layer.denominator is not None:
+            count = hi - lo
+            if count == 0 or rand() >= count / layer.denominator[g]:
+                return -1
+            return int(order[lo + int(rand() * count)])
+        if layer.size[g] <= 1:
             return -1
         home = hi - lo
         span = home + len(extra)
-        rand, state, present, location = self._random, agents.state, agents.present, agents.location
+        state, present, location = agents.state, agents.present, agents.location
         for _ in range(MAX_PICKS):
-            k = int(rand() * span)
-            cand = lo + k if k < home else extra[k - home]
+            pick = int(rand() * span)
+            if pick < home:
+                cand = lo + pick if order is None else int(order[lo + pick])
+            else:
+                cand = extra[pick - home]
             if cand != j and present[cand] and state[cand] != _D:
-                if source != _REGION or location[cand] == g:
+                if kind != _REGION_KIND or location[cand] == g:
                     return cand
         return -1
 
@@ -420,10 +444,14 @@ def _fewer_collections(threshold: int = 10_000) -> Iterator[None]:
         gc.set_threshold(*old)
 
 
-def _members(layer: Layer) -> tuple[np.ndarray, np.ndarray]:
-    """Agents with a positive factor in an extra layer, sorted by group, and group offsets."""
-    assert layer.factor is not None, "extra layers give every agent a factor"
-    inside = np.flatnonzero(layer.factor > 0)
+def _members(layer: Layer) -> tuple[np.ndarray, list[int]]:
+    """An extra layer's possible contacts, sorted by group, and each group's offset.
+
+    The possible contacts are the agents who can be infected in the layer.
+    """
+    susceptible = layer.susceptible_factor()
+    assert susceptible is not None, "extra layers give every agent a factor"
+    inside = np.flatnonzero(susceptible > 0)
     order = inside[np.argsort(layer.group[inside], kind="stable")]
     starts = np.searchsorted(layer.group[order], np.arange(layer.size.size + 1))
-    return order, starts
+    return order, starts.tolist()

@@ -15,8 +15,8 @@ Step order (each step covers ``[t, t + dt)``; a day has ``1 / dt`` steps):
    quarantines that have ended and isolation of the recovered and dead are released.
 4. Measures' ``before_transmission``.
 5. Transmission per layer by group aggregation (``transmission.transmit``), with each agent's
-   contact factor from quarantine or isolation; new infections are timed at the middle of the
-   step and record their infector and layer.
+   contact factor from quarantine or isolation; new infections are timed uniformly within
+   the step and record their infector and layer.
 6. At the end of a day: stocks per region, measures' ``end_day``, the roads table.
 
 Agents away in the epicentre and dead agents take no part in mixing: they are excluded from
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from containment_sim.disease import N_FLAG_KEYS
 from containment_sim.engines.base import EngineBase, ProgressHook
 from containment_sim.measures.base import random_round
 from containment_sim.results import Result
@@ -89,13 +90,16 @@ class VectorizedEngine(EngineBase):
         if infectious.size == 0:
             return
         susceptible = np.flatnonzero((state == State.SUSCEPTIBLE) & world.present)
-        weight = self.infectiousness[state[infectious]]
+        key = state[infectious].astype(np.intp) * N_FLAG_KEYS + world.flags[infectious]
+        weight = self.progression.weight[key] * world.infectiousness[infectious]
         dt = self.scenario.dt
-        new = transmit(
-            self.rng("transmission"), self._layers(t), susceptible, infectious, weight, dt
-        )
+        rng = self.rng("transmission")
+        new = transmit(rng, self._layers(t), susceptible, infectious, weight, dt)
         if new.infectee.size == 0:
             return
-        self.progression.infect(world, new.infectee, t + dt / 2, new.source, new.infector)
+        # infections happen at a uniform time within the step (a constant hazard over a short
+        # step): timing them all at one point would bias the phase of every later transition
+        when = t + dt * rng.random(new.infectee.size)
+        self.progression.infect(world, new.infectee, when, new.source, new.infector)
         self._move(new.infectee, State.SUSCEPTIBLE, State.EXPOSED)
         self.recorder.infections(self.day, self.population.region[new.infectee], new.source)

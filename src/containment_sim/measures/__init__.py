@@ -4,13 +4,15 @@ Importing this package registers the built-in measure types:
 
 - 外防输入 (keep infection out, :mod:`~containment_sim.measures.external`): ``road_closure``,
   ``line_suspension``, ``checkpoint``, ``returnee_quarantine``.
+- behaviour (:mod:`~containment_sim.measures.behaviour`): ``stay_home`` (宅家),
+  ``gathering_ban``.
 - 内防扩散 (stop spread inside): ``care_seeking``, ``testing``, ``hospital``
   (:mod:`~containment_sim.measures.care`); ``tracing``, ``quarantine_site``
   (:mod:`~containment_sim.measures.tracing`); ``community_closure``
   (:mod:`~containment_sim.measures.closure`).
 """
 
-from containment_sim.measures import care, closure, external, tracing
+from containment_sim.measures import behaviour, care, closure, external, tracing
 from containment_sim.measures.base import (
     IMPLEMENTATIONS,
     ContactFactors,
@@ -30,6 +32,7 @@ __all__ = [
     "Crossing",
     "Measure",
     "Server",
+    "behaviour",
     "build_measures",
     "care",
     "closure",

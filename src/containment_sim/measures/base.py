@@ -118,20 +118,30 @@ class Context(Protocol):
 
 
 class ContactFactors:
-    """Per-agent contact multipliers of one step, by layer.
+    """Contact multipliers of one step, by layer: per agent, and per group of the layer's rate.
 
     Layers are ``household``, ``community`` and ``region``; an array is allocated only when
     something changes it. The engine starts from the isolation and quarantine statuses;
-    measures multiply further (e.g. closed communities) through :meth:`scale`.
+    measures multiply further through :meth:`scale` (the contacts of some agents, on both
+    sides: e.g. closed communities) and :meth:`scale_rate` (the rate of whole groups: e.g.
+    people staying at home in some regions).
     """
 
-    def __init__(self, n: int, household: np.ndarray | None, other: np.ndarray | None):
+    def __init__(
+        self,
+        n: int,
+        household: np.ndarray | None,
+        other: np.ndarray | None,
+        groups: dict[str, int] | None = None,
+    ):
         self.n = n
         self._arrays: dict[str, np.ndarray | None] = {
             "household": household,
             "community": other,
             "region": None if other is None else other.copy(),
         }
+        self._groups = groups or {}
+        self._rates: dict[str, np.ndarray] = {}
 
     def get(self, layer: str) -> np.ndarray | None:
         """The multipliers of a layer, or ``None`` if they are all 1."""
@@ -143,6 +153,22 @@ class ContactFactors:
         if array is None:
             array = self._arrays[layer] = np.ones(self.n, dtype=np.float32)
         array[agents] *= factor
+
+    def scale_rate(
+        self, layer: str, groups: np.ndarray | slice, factor: float | np.ndarray
+    ) -> None:
+        """Multiply the transmission rate of ``layer`` in ``groups`` by ``factor``.
+
+        Groups are the layer's: households, communities, or regions (for ``region``, the
+        region where people mix, visitors included).
+        """
+        if layer not in self._rates:
+            self._rates[layer] = np.ones(self._groups[layer])
+        self._rates[layer][groups] *= factor
+
+    def rate_scale(self, layer: str) -> np.ndarray | None:
+        """The per-group rate multipliers of a layer, or ``None`` if they are all 1."""
+        return self._rates.get(layer)
 
 
 @dataclass
@@ -229,7 +255,7 @@ class Measure:
         """Called in every step just before transmission."""
 
     def contact_factors(self, ctx: Context, t: float, factors: ContactFactors) -> None:
-        """Change this step's contact multipliers (e.g. households confined)."""
+        """Change this step's contact multipliers (e.g. households confined, a layer's rate)."""
 
     def restrict_travel(self, ctx: Context, t: float, who: np.ndarray, free: np.ndarray) -> None:
         """Clear ``free[k]`` for would-be travellers ``who[k]`` this measure keeps home."""
@@ -238,10 +264,13 @@ class Measure:
         """Mixing layers this measure adds for this step (e.g. a quarantine site's facility)."""
         return []
 
-    def extra_layer_rates(self) -> dict[int, float]:
-        """Largest rate (beta) of each extra layer this measure may add, by ``Source`` code.
+    def extra_layer_rates(self) -> dict[str, float]:
+        """Upper bound of each extra layer's contact rate, by the layer's ``key``.
 
-        The discrete-event engine needs it to bound contact rates.
+        For a layer mixing its members (no ``denominator``) the bound is its largest ``beta``;
+        with a ``denominator`` it is ``beta`` times the largest n_T / D_g (members on the other
+        side per unit of the divisor). The discrete-event engine draws contacts by thinning at
+        these rates, so a layer a measure adds without declaring it here is not simulated there.
         """
         return {}
 

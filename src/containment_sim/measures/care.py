@@ -2,11 +2,14 @@
 
 - ``care_seeking``: a symptomatic person seeks care after a delay whose distribution depends
   on the date of symptom onset (in Hubei it shortened from over a week in early January to a
-  few days in February); febrile patients go to fever clinics (发热门诊) and are tested.
+  few days in February); febrile patients go to fever clinics (发热门诊) and are tested, even
+  if they are no longer infectious by then (the illness outlasts infectiousness).
 - ``testing``: a lab runs up to ``capacity`` tests a day (symptomatic first, then traced
-  contacts, then others); a test of an infectious person (P, A or I) is positive with
-  probability ``sensitivity``; results come back after ``turnaround``; a positive result
-  confirms the case, which is then isolated.
+  contacts, then others); an RT-PCR test is positive with probability ``sensitivity`` from the
+  start of infectiousness until the person's viral RNA shedding ends
+  (``disease.pcr_positive_after_onset``, well after infectiousness and often after recovery);
+  results come back after ``turnaround``; a positive result confirms the case, which is then
+  isolated until discharged (recovered and PCR-negative).
 - ``hospital`` (定点医院): designated hospital beds for confirmed cases; a confirmed case with
   no free bed is still isolated but counted as overflow until a bed frees up.
 """
@@ -38,8 +41,9 @@ FEVER_DURING_ILLNESS = 0.887
 al., NEJM 2020; 1,099 patients)."""
 
 PCR_SENSITIVITY = 0.8
-"""RT-PCR sensitivity in infectious people: about 80 % around symptom onset (false-negative
-rate ~20 % on days 3-5 after exposure onwards; Kucirka LM et al., Ann Intern Med 2020)."""
+"""RT-PCR sensitivity while the virus is detectable: about 80 % around symptom onset
+(false-negative rate ~20 % on days 3-5 after exposure onwards; Kucirka LM et al., Ann Intern
+Med 2020), taken as constant over the positivity window."""
 
 
 class CareSeekingSpec(MeasureSpec):
@@ -87,7 +91,7 @@ class CareSeeking(Measure):
         self._seek_care(ctx, t)  # the discrete-event engine has no progression every tick
 
     def _seek_care(self, ctx: Context, t: float) -> None:
-        """Care seekers whose delay is over are tested, if still symptomatic."""
+        """Care seekers whose delay is over are tested (the case book skips the dead)."""
         due = self.pending_time <= t
         if due.any():
             agents = self.pending_agent[due]
@@ -95,8 +99,7 @@ class CareSeeking(Measure):
                 self.pending_agent[~due],
                 self.pending_time[~due],
             )
-            sick = agents[ctx.world.state[agents] == State.SYMPTOMATIC]
-            self.cases.request_tests(sick, Priority.SYMPTOMATIC, t, suspected=True)
+            self.cases.request_tests(agents, Priority.SYMPTOMATIC, t, suspected=True)
 
 
 class TestingSpec(MeasureSpec):
@@ -147,9 +150,8 @@ class Testing(Measure):
         tested = self.cases.take(n, eligible)
         if tested.size == 0:
             return 0
-        state = ctx.world.state[tested]
-        infectious = (state >= State.PRESYMPTOMATIC) & (state <= State.SYMPTOMATIC)
-        positive = infectious & (self.rng.random(tested.size) < self.spec.sensitivity)
+        detectable = ctx.world.pcr_positive(tested, t)
+        positive = detectable & (self.rng.random(tested.size) < self.spec.sensitivity)
         when = t + sample(self.spec.turnaround, self.rng, tested.size)
         self.cases.to_lab(tested, when, positive)
         ctx.count("new_tests", tested)

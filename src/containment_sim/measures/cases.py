@@ -35,7 +35,6 @@ class ContactStatus(IntEnum):
     NONE = 0
     SITE = 1
     HOME = 2
-    NOT_REACHED = 3
 
 
 ConfirmListener = Callable[[Context, float, np.ndarray], None]
@@ -159,9 +158,7 @@ class CaseBook:
         assert np.all(world.isolation[home] == Isolation.HOME), "contact at home not at home"
         confirmed = np.isfinite(self.confirmed_time)
         assert not np.any(self.suspected & confirmed), "suspected and confirmed"
-        assert np.all(
-            world.isolation[confirmed & (world.state <= State.SYMPTOMATIC)] == Isolation.ISOLATED
-        )
+        assert np.all(world.isolation[confirmed & (world.state <= State.ILL)] == Isolation.ISOLATED)
 
     def end_observation(self) -> None:
         """Forget contacts whose quarantine has ended (released, confirmed or dead)."""

@@ -2,11 +2,23 @@
 
 While a community (village or residential compound) is closed, its households stay in: each
 resident keeps ``1 - compliance`` of their community and region contacts and travels with
-probability ``1 - compliance``. ``purchasing_agents`` residents per community shop and
-deliver for everyone: they keep their community and region contacts, and meet the households
-they serve in a small ``delivery`` layer (rate ``delivery_beta``; a resident's share of that
-contact is ``delivery_contact``). Without purchasing agents, households must eventually go out
-for supplies: compliance decays by a factor ``exp(-decay * days closed)``.
+probability ``1 - compliance``. ``purchasing_agents`` residents per community shop and deliver
+for everyone (Tongshan's Chuangwang town: two party members per village, "线上下单、统一代购、
+分批采购、线下配送"). Supply is a quantity: a household needs a delivery every
+``resupply_days`` days and an agent can serve ``households_per_agent`` households a day, so a
+community's *served share* is ``min(1, serving agents x households_per_agent / (households /
+resupply_days))``. Agents who are ill (symptomatic), isolated or quarantined stop serving; with
+``replace_after`` they are replaced by another working-age resident after that many days.
+Compliance decays with unmet need: ``compliance x exp(-decay x unserved days)``, where the
+unserved days add up ``1 - served share`` per day closed (with no agents at all, every closed
+day is unserved).
+
+Deliveries are the only contact between a closed community's residents and its agents: the
+``delivery`` layer is bipartite. A handover passes infection with probability ``delivery_beta``
+(for an infectious partner of relative infectiousness 1); with ``h`` handovers per agent per
+day spread over the community's ``n`` residents, a resident's hazard is
+``delivery_beta * h * sum(w of agents) / n`` and an agent's ``delivery_beta * h * sum(w of
+residents) / n``. Residents never infect each other in this layer.
 
 Closure is for all communities, for those of some regions, or reactive: a community closes
 ``reactive_delay`` days after its first confirmed case, for ``reactive_duration`` days.
@@ -21,7 +33,7 @@ from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat
 
 from containment_sim.measures.base import ContactFactors, Context, Measure, register
 from containment_sim.measures.cases import CaseBook
-from containment_sim.scenario import Fraction, FractionSchedule, MeasureSpec
+from containment_sim.scenario import FractionSchedule, MeasureSpec
 from containment_sim.transmission import Layer
 from containment_sim.world import Isolation, Source, State
 
@@ -29,6 +41,14 @@ __all__ = ["CommunityClosure", "CommunityClosureSpec"]
 
 WORKING_AGES = (2, 3, 4, 5)
 """Age bands (20-59) from which purchasing agents are chosen."""
+
+HOUSEHOLDS_PER_AGENT = 150.0
+"""Households one purchasing agent serves a day. An assumption: the Xianning report gives two
+agents per village (about 900 households at ~2.6 people each) buying "for the whole village"
+in batches, which is met when each serves ~150 households a day with a delivery every 3 days."""
+
+RESUPPLY_DAYS = 3.0
+"""Days between a closed household's deliveries (an assumption; batched purchasing)."""
 
 
 class CommunityClosureSpec(MeasureSpec):
@@ -41,14 +61,16 @@ class CommunityClosureSpec(MeasureSpec):
     reactive_duration: PositiveFloat = 14.0
     compliance: FractionSchedule
     purchasing_agents: NonNegativeInt = 0
+    households_per_agent: NonNegativeFloat = HOUSEHOLDS_PER_AGENT
+    resupply_days: PositiveFloat = RESUPPLY_DAYS
+    replace_after: PositiveFloat | None = None
     delivery_beta: NonNegativeFloat = 0.0
-    delivery_contact: Fraction = 0.1
     decay: NonNegativeFloat = 0.0
 
 
 @register(CommunityClosureSpec)
 class CommunityClosure(Measure):
-    """Closed communities: confined households, purchasing agents, decaying compliance."""
+    """Closed communities: confined households, purchasing agents, supply-driven compliance."""
 
     spec: CommunityClosureSpec
 
@@ -67,8 +89,12 @@ class CommunityClosure(Measure):
             ctx.service(CaseBook).listeners.append(self._confirmed)
         self.closed_until = np.where(np.isfinite(self.closed_from), self.end, np.inf)
         self.agent = self._choose_purchasing_agents(ctx)
+        self.out_since = np.full(pop.size, np.inf)
         self.closed = np.zeros(n, dtype=bool)
-        self.days_closed = np.zeros(n)
+        self.unserved_days = np.zeros(n)
+        self.served = np.ones(n)
+        self.handovers = np.zeros(n)
+        self.households = np.bincount(pop.household_community, minlength=n)
 
     def _choose_purchasing_agents(self, ctx: Context) -> np.ndarray:
         """Mask of purchasing agents: up to k working-age residents per community, at random."""
@@ -106,16 +132,75 @@ class CommunityClosure(Measure):
 
     def start_day(self, ctx: Context, day: int) -> None:
         t = day + 0.5
+        was_closed = self.closed
         self.closed = (self.closed_from <= t) & (t < self.closed_until)
-        self.days_closed = np.where(self.closed, t - self.closed_from, 0.0)
-        ctx.record("closures", closure=self.name, closed_communities=int(self.closed.sum()))
+        self.unserved_days[~self.closed] = 0.0
+        if self.spec.replace_after is not None:
+            self._replace_agents(ctx, t)
+        serving = self._serving(ctx)
+        self._supply(ctx, serving)
+        self.unserved_days[self.closed & was_closed] += 1.0 - self.served[self.closed & was_closed]
+        ctx.record(
+            "closures",
+            closure=self.name,
+            closed_communities=int(self.closed.sum()),
+            serving_agents=int(np.count_nonzero(serving & self.closed[ctx.population.community])),
+            served_share=float(self.served[self.closed].mean()) if self.closed.any() else 1.0,
+            compliance=float(self.compliance(t)[self.closed].mean()) if self.closed.any() else 0.0,
+        )
+
+    def _serving(self, ctx: Context) -> np.ndarray:
+        """Mask of purchasing agents able to serve now: alive, not ill, not kept apart."""
+        world = ctx.world
+        state = world.state
+        ill = (state == State.SYMPTOMATIC) | (state == State.ILL) | (state == State.DEAD)
+        return self.agent & ~ill & (world.isolation == Isolation.NONE) & world.present
+
+    def _supply(self, ctx: Context, serving: np.ndarray) -> None:
+        """Each community's served share and handovers per serving agent today."""
+        pop, spec = ctx.population, self.spec
+        active = np.bincount(pop.community[serving], minlength=pop.n_communities)
+        demand = self.households / spec.resupply_days
+        capacity = active * spec.households_per_agent
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.served = np.where(demand > 0, np.minimum(capacity / demand, 1.0), 1.0)
+            self.handovers = np.where(active > 0, np.minimum(demand, capacity) / active, 0.0)
+
+    def _replace_agents(self, ctx: Context, t: float) -> None:
+        """Agents out of service for ``replace_after`` days hand over to a healthy resident."""
+        out = self.agent & ~self._serving(ctx)
+        self.out_since[~out] = np.inf
+        self.out_since[out] = np.minimum(self.out_since[out], t)
+        due = np.flatnonzero(out & (t - self.out_since >= self.spec.replace_after))
+        if due.size == 0:
+            return
+        pop, world = ctx.population, ctx.world
+        for old in due:
+            lo, hi = (
+                pop.community_start[pop.community[old]],
+                pop.community_start[pop.community[old] + 1],
+            )
+            members = np.arange(lo, hi)
+            free = members[
+                ~self.agent[members]
+                & np.isin(pop.age_band[members], WORKING_AGES)
+                & (world.isolation[members] == Isolation.NONE)
+                & (world.state[members] != State.DEAD)
+                & world.present[members]
+            ]
+            if free.size == 0:
+                continue
+            new = free[self.rng.integers(free.size)]
+            self.agent[old], self.agent[new] = False, True
+            self.out_since[old] = np.inf
+            ctx.record("agent_replacements", closure=self.name, community=int(pop.community[old]),
+                       replaced=int(old), by=int(new))  # fmt: skip
 
     def compliance(self, t: float) -> np.ndarray:
         """Compliance of each community's residents now (0 where the community is open)."""
         level = self.level(self.spec.compliance, t)
-        if self.spec.purchasing_agents == 0 and self.spec.decay > 0:
-            return np.where(self.closed, level * np.exp(-self.spec.decay * self.days_closed), 0.0)
-        return np.where(self.closed, level, 0.0)
+        decay = np.exp(-self.spec.decay * self.unserved_days) if self.spec.decay > 0 else 1.0
+        return np.where(self.closed, level * decay, 0.0)
 
     def _confined(self, ctx: Context) -> np.ndarray:
         """Residents of closed communities, purchasing agents excepted."""
@@ -137,20 +222,33 @@ class CommunityClosure(Measure):
         stays = self.rng.random(confined.size) < self.compliance(t)[community[confined]]
         free[confined[stays]] = False
 
-    def extra_layer_rates(self) -> dict[int, float]:
-        return {Source.DELIVERY: self.spec.delivery_beta if self.spec.purchasing_agents else 0.0}
+    def extra_layer_rates(self) -> dict[str, float]:
+        # agents' side: n_T / D_g = handovers per agent <= households_per_agent; residents'
+        # side: agents x handovers / residents <= households / resupply_days / residents <= 1
+        spec = self.spec
+        if not spec.purchasing_agents or spec.delivery_beta == 0:
+            return {}
+        return {
+            f"delivery:{self.name}:agents": spec.delivery_beta * spec.households_per_agent,
+            f"delivery:{self.name}:residents": spec.delivery_beta / spec.resupply_days,
+        }
 
     def extra_layers(self, ctx: Context, t: float) -> list[Layer]:
-        if (
-            self.spec.delivery_beta == 0
-            or not self.closed.any()
-            or self.spec.purchasing_agents == 0
-        ):
+        if self.spec.delivery_beta == 0 or not self.closed.any() or not self.agent.any():
             return []
         pop, world = ctx.population, ctx.world
-        in_closed = self.closed[pop.community]
-        factor = np.where(self.agent, 1.0, self.spec.delivery_contact).astype(np.float32)
-        factor[~in_closed | (world.isolation >= Isolation.SITE)] = 0.0
-        mixing = in_closed & world.present & (world.state != State.DEAD)
-        size = np.bincount(pop.community[mixing], minlength=pop.n_communities)
-        return [Layer(Source.DELIVERY, self.spec.delivery_beta, pop.community, size, factor)]
+        serving = self._serving(ctx) & self.closed[pop.community]
+        residents = self._confined(ctx) & (world.isolation < Isolation.SITE)
+        residents &= world.present & (world.state != State.DEAD)
+        n_residents = np.bincount(pop.community[residents], minlength=pop.n_communities)
+        denominator = np.full(pop.n_communities, np.inf)
+        np.divide(n_residents, self.handovers, out=denominator, where=self.handovers > 0)
+        size = n_residents + np.bincount(pop.community[serving], minlength=pop.n_communities)
+        agents_f, residents_f = serving.astype(np.float32), residents.astype(np.float32)
+        beta, name = self.spec.delivery_beta, self.name
+        return [
+            Layer(Source.DELIVERY, beta, pop.community, size, agents_f, residents_f,
+                  denominator, key=f"delivery:{name}:agents"),
+            Layer(Source.DELIVERY, beta, pop.community, size, residents_f, agents_f,
+                  denominator, key=f"delivery:{name}:residents"),
+        ]  # fmt: skip

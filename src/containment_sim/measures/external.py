@@ -6,7 +6,8 @@
   stop; each road loses the share of its trips that travel by those modes.
 - ``checkpoint`` (值守卡点): staff on a road screen up to ``capacity`` people a day; a
   symptomatic traveller with fever (``fever_fraction``) is detected with probability
-  ``sensitivity * diligence`` and isolated; returnees screened on arrival are registered with
+  ``sensitivity * diligence``, isolated and tested as a suspected case (confirmed if
+  positive, then traced like any case); returnees screened on arrival are registered with
   probability ``diligence``. People beyond the day's capacity pass unchecked.
 - ``returnee_quarantine`` (返乡人员居家隔离): registered returnees (by a checkpoint, or by
   their community with probability ``coverage``) stay home for ``days`` days with a compliance
@@ -21,6 +22,7 @@ import numpy as np
 from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
 
 from containment_sim.measures.base import Context, Crossing, Measure, random_round, register
+from containment_sim.measures.cases import CaseBook, Priority
 from containment_sim.scenario import Distribution, Fraction, FractionSchedule, MeasureSpec
 from containment_sim.world import Isolation, State
 
@@ -197,21 +199,26 @@ class Checkpoint(Measure):
     def screen(
         self, ctx: Context, t: float, agents: np.ndarray, kind: str
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Check people: detect (and isolate) febrile symptomatic ones, register arrivals.
+        """Check people: detect febrile symptomatic ones, register arrivals.
 
-        A symptomatic person is detected with probability ``fever_fraction * sensitivity *
-        diligence``; an arriving returnee is registered with probability ``diligence``.
+        A person with symptoms (infectious or no longer: I or C) is detected with probability
+        ``fever_fraction * sensitivity * diligence``, isolated and sent for a test as a
+        suspected case (a lab, if the strategy has one, confirms the positive; confirmation
+        starts tracing). An arriving returnee is registered with probability ``diligence``.
 
         Returns:
             Masks of the detected and of the registered.
         """
         n = agents.size
         diligence = self.level(self.spec.diligence, t)
-        sick = ctx.world.state[agents] == State.SYMPTOMATIC
+        state = ctx.world.state[agents]
+        sick = (state == State.SYMPTOMATIC) | (state == State.ILL)  # ill, infectious or not
         p = self.spec.fever_fraction * self.spec.sensitivity * diligence
         detected = sick & (self.rng.random(n) < p)
         if detected.any():
-            ctx.keep_apart(np.sort(agents[detected]), Isolation.ISOLATED, t)
+            found = np.sort(agents[detected])
+            ctx.keep_apart(found, Isolation.ISOLATED, t)
+            ctx.service(CaseBook).request_tests(found, Priority.SYMPTOMATIC, t, suspected=True)
         registered = np.zeros(n, dtype=bool)
         if kind == "arrival":
             registered = self.rng.random(n) < diligence

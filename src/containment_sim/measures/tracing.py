@@ -259,9 +259,7 @@ class Tracing(Measure):
         index, exposure = self.backlog[:n], self.backlog_time[:n]
         self.backlog, self.backlog_time = self.backlog[n:], self.backlog_time[n:]
         contacts, last_exposure, found = self._contacts_of(ctx, index, exposure)
-        missed = contacts[~found]
-        missed = missed[self.cases.contact[missed] == ContactStatus.NONE]
-        self.cases.contact[missed] = ContactStatus.NOT_REACHED
+        # a contact tracing did not find is followed like anyone nobody traced
         contacts, last_exposure = contacts[found], last_exposure[found]
         reach = t + sample(self.spec.delay, self.rng, contacts.size)
         self.pending.append((contacts, reach, last_exposure))
@@ -398,8 +396,8 @@ class QuarantineSite(Measure):
             names_, regions, capacity, (self.start, self.end), self.spec.admission_wait
         )
 
-    def extra_layer_rates(self) -> dict[int, float]:
-        return {Source.FACILITY: self.spec.facility_beta}
+    def extra_layer_rates(self) -> dict[str, float]:
+        return {f"facility:{self.name}": self.spec.facility_beta}
 
     def extra_layers(self, ctx: Context, t: float) -> list[Layer]:
         if self.spec.facility_beta == 0:
@@ -409,7 +407,14 @@ class QuarantineSite(Measure):
         group = np.where(inside, reg.site_of, len(reg.names)).astype(np.int64)
         size = np.bincount(group[inside], minlength=len(reg.names) + 1)
         return [
-            Layer(Source.FACILITY, self.spec.facility_beta, group, size, inside.astype(np.float32))
+            Layer(
+                Source.FACILITY,
+                self.spec.facility_beta,
+                group,
+                size,
+                inside.astype(np.float32),
+                key=f"facility:{self.name}",
+            )
         ]
 
     def end_day(self, ctx: Context, day: int) -> None:
