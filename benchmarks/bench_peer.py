@@ -68,7 +68,7 @@ def machine_info() -> list[str]:
         f"cpu:    {model.group(1).strip() if model else 'unknown'}",
         f"memory: {int(mem.group(1)) / 1024**2:.1f} GiB" if mem else "memory: unknown",
         f"python: {platform.python_version()}   numpy: {np.__version__}",
-        "load:   {:.2f} {:.2f} {:.2f} (1, 5, 15 min)".format(*os.getloadavg()),
+        "load at start: {:.2f} {:.2f} {:.2f} (1, 5, 15 min)".format(*os.getloadavg()),
     ]
 
 
@@ -160,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
             pairs.append((a, b))
 
     print("\n".join(header_lines))
+    print("load at end: {:.2f} {:.2f} {:.2f} (1, 5, 15 min)".format(*os.getloadavg()))
     print(f"command: python benchmarks/bench_peer.py {' '.join(argv or sys.argv[1:])}".rstrip())
     print(f"agents {args.agents:,}, days {args.days}, repeats {args.repeats}")
     if not have_starsim:
