@@ -215,7 +215,12 @@ def test_people_detected_at_a_checkpoint_are_tested_confirmed_and_traced() -> No
 def test_delivery_infections_always_join_a_purchasing_agent_and_a_resident() -> None:
     closure = {"type": "community_closure", "compliance": 1.0, "purchasing_agents": 3,
                "households_per_agent": 300, "delivery_beta": 0.05}  # fmt: skip
-    scenario = town({"closure": closure}, days=40, importation={"initial_infections": 300})
+    scenario = town(
+        {"closure": closure},
+        days=40,
+        importation={"initial_infections": 300},
+        transmission={"beta": {}, "dispersion": None},
+    )
     engine = VectorizedEngine(scenario)
     result = engine.run()
     log = result.infections
@@ -273,12 +278,13 @@ def test_stay_home_scales_the_rates_of_the_regions_it_covers() -> None:
     }
     two = {"regions": [{"name": "A", "population": 6000, "communities": 3},
                        {"name": "B", "population": 4000, "communities": 2}]}  # fmt: skip
-    engine = VectorizedEngine(town(measures, population=two))
+    beta = {"beta": {"household": 0.1, "community": 0.1, "region": 0.1}}
+    engine = VectorizedEngine(town(measures, population=two, transmission=beta))
     engine._setup_run()
     pop = engine.population
     in_a = pop.community_region == 0
     for t, compliance in ((4.0, 0.0), (6.0, 0.5), (12.0, 1.0)):
-        layers = {ly.key: ly for ly in engine._layers(t)}
+        layers = {ly.key: ly for ly in engine._mixings(t)}
         community, region = layers["community"].scale, layers["region"].scale
         if compliance == 0:
             assert community is None and region is None
@@ -308,9 +314,10 @@ def test_staying_home_fully_stops_community_and_region_infections() -> None:
 
 def test_a_gathering_ban_cuts_the_community_layer() -> None:
     measures = {"ban": {"type": "gathering_ban", "start": 0, "reduction": 0.5}}
-    engine = VectorizedEngine(town(measures))
+    beta = {"beta": {"community": 0.1, "region": 0.1}}
+    engine = VectorizedEngine(town(measures, transmission=beta))
     engine._setup_run()
-    layers = {ly.key: ly for ly in engine._layers(1.0)}
+    layers = {ly.key: ly for ly in engine._mixings(1.0)}
     assert np.allclose(layers["community"].scale, 0.5)
     assert layers["region"].scale is None
 

@@ -127,16 +127,16 @@ def test_a_contact_waiting_for_a_place_moves_in_when_one_frees(engine_class) -> 
     engine.keep_apart(contacts[~admitted], Isolation.HOME, 1.0, until=15.0)
     sites.enqueue(contacts[~admitted], 1.0, until[~admitted])
     assert sites.admit_waiting(1.5).size == 0 and sites.waiting(1.5).tolist() == [1]
-    world.isolation_until[2] = 1.6  # one leaves the site early
+    world.reschedule(np.array([2]), 1.6)  # one leaves the site early
     world.release(1.7)
     assert sites.admit_waiting(1.8).tolist() == [4]
     assert world.isolation[4] == Isolation.SITE and sites.occupancy().tolist() == [3]
     # a contact whose wait is over stays home
-    world.isolation_until[3] = 1.9
+    world.reschedule(np.array([3]), 1.9)
     world.release(1.9)
     engine.keep_apart(np.array([2]), Isolation.HOME, 1.9, until=15.0)
     sites.enqueue(np.array([2]), 1.9, np.array([15.0]))
-    world.isolation_until[1] = 4.0
+    world.reschedule(np.array([1]), 4.0)
     world.release(4.0)
     assert sites.admit_waiting(4.0).size == 0 and sites.waiting(4.0).tolist() == [0]
     assert world.isolation[2] == Isolation.HOME

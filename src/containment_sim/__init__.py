@@ -12,17 +12,43 @@ The public API::
 
     comparison = cs.compare(scenario, ["none", "combined"], replicates=20, workers=2)
     comparison.table()         # one row per strategy: intervals, averted counts
+
+Names are imported when first used, so ``import containment_sim`` is quick and a run that
+needs no tables never imports pandas.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from containment_sim._version import __version__
-from containment_sim.attribution import attribute
-from containment_sim.engines import run
-from containment_sim.experiments import Comparison, compare
-from containment_sim.loading import ScenarioError, load_scenario, validate_data
-from containment_sim.plotting import plot_epidemic_curve, save_figure
-from containment_sim.results import Result
-from containment_sim.scenario import Scenario, with_overrides
-from containment_sim.sweep import sweep
+
+if TYPE_CHECKING:
+    from containment_sim.attribution import attribute
+    from containment_sim.engines import run
+    from containment_sim.experiments import Comparison, compare
+    from containment_sim.loading import ScenarioError, load_scenario, validate_data
+    from containment_sim.plotting import plot_epidemic_curve, save_figure
+    from containment_sim.results import Result
+    from containment_sim.scenario import Scenario, with_overrides
+    from containment_sim.sweep import sweep
+
+_WHERE = {
+    "Comparison": "experiments",
+    "Result": "results",
+    "Scenario": "scenario",
+    "ScenarioError": "loading",
+    "attribute": "attribution",
+    "compare": "experiments",
+    "load_scenario": "loading",
+    "plot_epidemic_curve": "plotting",
+    "run": "engines",
+    "save_figure": "plotting",
+    "sweep": "sweep",
+    "validate_data": "loading",
+    "with_overrides": "scenario",
+}
 
 __all__ = [
     "Comparison",
@@ -40,3 +66,15 @@ __all__ = [
     "validate_data",
     "with_overrides",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'containment_sim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"containment_sim.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,8 +1,7 @@
-"""The installed package version."""
+"""The package version: the one place it is written (``pyproject.toml`` reads it from here).
 
-from importlib.metadata import PackageNotFoundError, version
+Kept as a plain string so that a source checkout that is not installed reports the same
+version, and importing it costs nothing.
+"""
 
-try:
-    __version__ = version("containment-sim")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
+__version__ = "0.2.0.dev0"

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from containment_sim.scenario import Disease, Distribution, Transmission
+from containment_sim.schedule import Calendar
 from containment_sim.world import NO_INFECTOR, AgentView, Flag, Source, State, World
 
 __all__ = [
@@ -171,6 +172,7 @@ class Progression:
         self.course = Course.from_disease(disease)
         self.rng = rng
         self.dispersion = dispersion
+        self.calendar: Calendar | None = None
         self.durations = (
             disease.latent_period,
             disease.presymptomatic_period,
@@ -225,6 +227,8 @@ class Progression:
         world.infectiousness[idx] = self._multipliers(idx.size)
         world.pcr_until[idx] = np.inf
         world.t_next[idx] = t + sample(self.disease.latent_period, self.rng, idx.size)
+        if self.calendar is not None:
+            self.calendar.file(idx, world.t_next[idx])
 
     def infect_imported(
         self, world: World, idx: np.ndarray, arrival: np.ndarray, growth: np.ndarray
@@ -254,26 +258,34 @@ class Progression:
     ) -> dict[State, np.ndarray]:
         """Apply every transition due by time ``t`` (several per agent if durations are short).
 
+        With a :attr:`calendar` (the vectorized engine), only the agents filed as due are read,
+        and every agent's next transition is filed in it.
+
         Args:
             world: The agents' state.
             t: The time up to which transitions happen (one per agent of ``among`` allowed).
-            among: Only these agents (default: everyone).
+            among: Only these agents (default: everyone due).
 
         Returns:
             For each state entered, the agents that entered it (in the order processed).
         """
         entered: dict[State, list[np.ndarray]] = {}
         limit: float | np.ndarray
-        if among is None:
-            due, limit = np.flatnonzero(world.t_next <= t), float(t)  # type: ignore[arg-type]
-        else:
+        if among is not None:
             limits = np.broadcast_to(np.asarray(t, dtype=float), among.shape)
             now = world.t_next[among] <= limits
             due, limit = among[now], limits[now]
+        elif self.calendar is not None:
+            due, limit = self.calendar.pop(float(t)), float(t)  # type: ignore[arg-type]
+            due = due[world.t_next[due] <= limit]  # stale entries have a later one
+        else:
+            due, limit = np.flatnonzero(world.t_next <= t), float(t)  # type: ignore[arg-type]
         while due.size:
             for new_state, idx in self._transition(world, due).items():
                 entered.setdefault(new_state, []).append(idx)
             keep = world.t_next[due] <= limit
+            if self.calendar is not None:
+                self.calendar.file(due[~keep], world.t_next[due[~keep]])
             due = due[keep]
             limit = limit if isinstance(limit, float) else limit[keep]
         return {s: np.concatenate(parts) for s, parts in entered.items()}

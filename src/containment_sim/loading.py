@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
-from containment_sim.scenario import MEASURE_TYPES, MeasureSpec, Scenario
+from containment_sim.scenario import MEASURE_TYPES, MeasureSpec, Scenario, measure_types
 
 __all__ = [
     "BUILTIN_SCENARIOS",
@@ -90,7 +90,7 @@ def scenario_json_schema() -> dict[str, Any]:
     schema = Scenario.model_json_schema(by_alias=True)
     defs = schema.setdefault("$defs", {})
     options = []
-    for name in sorted(MEASURE_TYPES):
+    for name in sorted(measure_types()):
         model = MEASURE_TYPES[name]
         sub = model.model_json_schema(by_alias=True, ref_template="#/$defs/{model}")
         defs.update(sub.pop("$defs", {}))
@@ -169,7 +169,7 @@ def _measure_problems(data: Mapping[str, Any], source: str) -> list[Problem]:
     errors = []
     for name, spec in measures.items():
         kind = spec.get("type") if isinstance(spec, Mapping) else None
-        model = MEASURE_TYPES.get(kind) if isinstance(kind, str) else None
+        model = measure_types().get(kind) if isinstance(kind, str) else None
         if model is None:
             continue  # reported by the scenario model, with the allowed types
         try:

@@ -14,8 +14,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from containment_sim.population import Population
 from containment_sim.scenario import Scenario
@@ -212,6 +210,9 @@ def _shortest_paths(
 class _ShortestPaths:
     """All-pairs shortest paths on regions joined by the shortest of their usable roads.
 
+    Floyd-Warshall on the few regions of a city (a county-level division has a handful to a
+    few dozen), keeping each pair's predecessor to rebuild the path.
+
     Args:
         ends: The two regions at the ends of each road.
         length: Length of each road (km).
@@ -227,13 +228,18 @@ class _ShortestPaths:
             a, b = sorted(ends[k])
             if (a, b) not in self.best or length[k] < self.best[(a, b)][0]:
                 self.best[(a, b)] = (length[k], k)
-        rows, cols, data = [], [], []
+        distance = np.full((n, n), np.inf)
+        np.fill_diagonal(distance, 0.0)
+        predecessor = np.full((n, n), -1, dtype=np.int64)
         for (a, b), (km, _) in self.best.items():
-            rows += [a, b]
-            cols += [b, a]
-            data += [km, km]
-        graph = csr_matrix((data, (rows, cols)), shape=(n, n))
-        self.distance, self.predecessors = dijkstra(graph, directed=False, return_predecessors=True)
+            distance[a, b] = distance[b, a] = km
+            predecessor[a, b], predecessor[b, a] = a, b
+        for k in range(n):
+            through = distance[:, k, None] + distance[None, k, :]
+            shorter = through < distance - 1e-12
+            distance = np.where(shorter, through, distance)
+            predecessor = np.where(shorter, predecessor[k][None, :], predecessor)
+        self.distance, self.predecessors = distance, predecessor
 
     def path(self, a: int, b: int) -> list[int] | None:
         """Roads from ``a`` to ``b`` in the order travelled; ``None`` if unconnected."""

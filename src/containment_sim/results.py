@@ -1,8 +1,11 @@
 """What a run produces: the daily recorder, the ``Result`` type, its summary, save and load.
 
-Time series are daily. Row ``day = d`` (dated ``start_date + d``) holds the flows (``new_*``)
-during that day, i.e. over ``[d, d + 1)``, and the stocks (``n_*``) at its end (time ``d + 1``);
-infections seeded at time 0 count in row 0. ``cum_*`` columns accumulate the flows.
+A run records plain numpy arrays; pandas tables are made from them when first asked for
+(``result.timeseries``, ``result.tables``, ...), so a run that only needs its summary never
+imports pandas. Time series are daily. Row ``day = d`` (dated ``start_date + d``) holds the
+flows (``new_*``) during that day, i.e. over ``[d, d + 1)``, and the stocks (``n_*``) at its
+end (time ``d + 1``); infections seeded at time 0 count in row 0. ``cum_*`` columns accumulate
+the flows.
 Per-region series attribute everything to the agents' home region. Named tables (per road,
 per checkpoint, ...) hold one row per day and item.
 """
@@ -12,17 +15,19 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from containment_sim._version import __version__
 from containment_sim.scenario import Scenario
 from containment_sim.world import STATE_COLUMNS, Source
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["FLOW_COLUMNS", "Recorder", "Result", "summarize", "write_files"]
 
@@ -106,6 +111,8 @@ class Recorder:
 
     def table_frames(self, scenario: Scenario) -> dict[str, pd.DataFrame]:
         """The named tables as DataFrames with dates."""
+        import pandas as pd
+
         out = {}
         for name, rows in self.tables.items():
             df = pd.DataFrame(rows)
@@ -113,8 +120,21 @@ class Recorder:
             out[name] = df
         return out
 
+    def city(self) -> dict[str, np.ndarray]:
+        """City-wide daily series (regions summed), derived stocks and cumulative counts."""
+        out: dict[str, np.ndarray] = {}
+        for names, array in ((STATE_COLUMNS, self.stocks), (OTHER_STOCKS, self.other),
+                             (FLOW_COLUMNS, self.flows)):  # fmt: skip
+            total = array.sum(axis=1)
+            for k, name in enumerate(names):
+                out[name] = total[:, k]
+        _derive(out, np.cumsum)
+        return out
+
     def frames(self, scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The city-wide and per-region daily tables."""
+        import pandas as pd
+
         days = self.flows.shape[0]
         regions = scenario.region_names
         day = np.repeat(np.arange(days), self.n_regions)
@@ -129,15 +149,26 @@ class Recorder:
         return _finish(total, scenario), _finish(by_region, scenario, ["region"])
 
 
+def _derive(columns: Any, cumsum: Callable[[Any], Any]) -> None:
+    """Add the derived stocks and the cumulative counts to a table or a dict of series."""
+    columns["n_infectious"] = (
+        columns["n_presymptomatic"] + columns["n_asymptomatic"] + columns["n_symptomatic"]
+    )
+    columns["n_infected"] = columns["n_exposed"] + columns["n_infectious"] + columns["n_ill"]
+    for flow, total in CUMULATIVE.items():
+        columns[total] = cumsum(columns[flow])
+
+
+CUMULATIVE = {"new_infections": "cum_infections", "new_deaths": "cum_deaths",
+              "new_confirmed": "cum_confirmed"}  # fmt: skip
+"""Cumulative columns and the daily flow each adds up."""
+
+
 def _finish(df: pd.DataFrame, scenario: Scenario, keys: list[str] | None = None) -> pd.DataFrame:
     """Add dates, derived stocks and cumulative columns; order the columns."""
     keys = keys or []
-    df["n_infectious"] = df["n_presymptomatic"] + df["n_asymptomatic"] + df["n_symptomatic"]
-    df["n_infected"] = df["n_exposed"] + df["n_infectious"] + df["n_ill"]
-    grouped = df.groupby(keys, sort=False) if keys else df
-    df["cum_infections"] = grouped["new_infections"].cumsum()
-    df["cum_deaths"] = grouped["new_deaths"].cumsum()
-    df["cum_confirmed"] = grouped["new_confirmed"].cumsum()
+    grouped = df.groupby(keys, sort=False) if keys else None
+    _derive(df, lambda s: s.cumsum() if grouped is None else grouped[s.name].cumsum())
     df["date"] = _dates(scenario, df["day"])
     front = ["day", "date", *keys]
     return df[front + [c for c in df.columns if c not in front]]
@@ -181,46 +212,73 @@ def _json_default(value: Any) -> Any:
 
 
 def _dates(scenario: Scenario, day: pd.Series) -> pd.Series:
+    import pandas as pd
+
     start = pd.Timestamp(scenario.start_date)
     return (start + pd.to_timedelta(day, unit="D")).dt.strftime("%Y-%m-%d")
 
 
-def case_reproduction(infections: pd.DataFrame, days: int) -> np.ndarray:
+def case_reproduction(
+    infectee: np.ndarray, infector: np.ndarray, time: np.ndarray, days: int
+) -> np.ndarray:
     """R_t by infection day: the mean number of people infected by those infected on day t.
 
     This is the case (cohort) reproduction number. Cohorts of the last weeks of a run have
     not finished infecting others, so their values are too low; days with no infections are
     ``nan``.
+
+    Args:
+        infectee: Everyone infected (each once).
+        infector: Their infectors (-1 from outside).
+        time: Their infection times.
+        days: Days of the run.
     """
-    day = np.floor(infections["time"].to_numpy()).astype(np.int64).clip(0, days - 1)
+    day = np.floor(time).astype(np.int64).clip(0, days - 1)
     cohort = np.bincount(day, minlength=days).astype(float)
-    by_id = pd.Series(day, index=infections["infectee"].to_numpy())
-    infector = infections["infector"].to_numpy()
     local = infector >= 0
-    offspring = np.bincount(by_id.loc[infector[local]].to_numpy(), minlength=days)
+    order = np.argsort(infectee)
+    day_of_infector = day[order[np.searchsorted(infectee[order], infector[local])]]
+    offspring = np.bincount(day_of_infector, minlength=days)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(cohort > 0, offspring / cohort, np.nan)
 
 
-def clearance_day(ts: pd.DataFrame) -> int | None:
+Series = Mapping[str, Any]
+"""Daily city-wide series by column name: a ``DataFrame`` or a dict of numpy arrays."""
+
+Table = Any
+"""A named table: a ``DataFrame`` or the recorder's list of row dicts."""
+
+
+def _column(series: Series, name: str) -> np.ndarray:
+    return np.asarray(series[name])
+
+
+def _table_column(table: Table, name: str) -> np.ndarray:
+    if isinstance(table, list):
+        return np.array([row[name] for row in table])
+    return np.asarray(table[name])
+
+
+def clearance_day(ts: Series) -> int | None:
     """The clearance day (清零).
 
     It is the first day from which active confirmed cases, suspected cases and contacts under
     observation are all zero for the rest of the run; ``None`` if that never happens (or
     nobody was ever confirmed).
     """
-    if ts["new_confirmed"].sum() == 0:
+    if _column(ts, "new_confirmed").sum() == 0:
         return None
-    load = (ts["n_confirmed_active"] + ts["n_suspected"] + ts["n_contacts_observed"]).to_numpy()
+    load = sum(_column(ts, c) for c in ("n_confirmed_active", "n_suspected", "n_contacts_observed"))
     busy = np.flatnonzero(load > 0)
     last = int(busy[-1]) if busy.size else -1
-    return last + 1 if last + 1 < len(ts) else None
+    return last + 1 if last + 1 < len(load) else None
 
 
 def summarize(
     scenario: Scenario,
-    timeseries: pd.DataFrame,
-    tables: dict[str, pd.DataFrame] | None = None,
+    timeseries: Series,
+    tables: Mapping[str, Table] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Summary outcomes of a run from its city-wide time series and named tables.
@@ -230,14 +288,16 @@ def summarize(
     ``peak_day``. ``checkpoint_*`` sum the ``checkpoints`` table over days and checkpoints (0
     without checkpoints).
     """
-    ts = timeseries
-    population = int(ts.loc[0, list(STATE_COLUMNS)].sum())
-    infected = ts["n_infected"].to_numpy()
+
+    def total(name: str) -> int:
+        return int(_column(timeseries, name).sum())
+
+    population = int(sum(_column(timeseries, c)[0] for c in STATE_COLUMNS))
+    infected = _column(timeseries, "n_infected")
     peak_day = int(np.argmax(infected))
-    local = ts["new_infections_local"].to_numpy()
+    local = _column(timeseries, "new_infections_local")
     last_local = int(np.flatnonzero(local)[-1]) if local.any() else None
-    total = int(ts["new_infections"].sum())
-    tables = tables or {}
+    infections = total("new_infections")
     return {
         "scenario_name": scenario.name,
         "strategy": scenario.strategy,
@@ -248,82 +308,122 @@ def summarize(
         "days": scenario.days,
         "start_date": scenario.start_date.isoformat(),
         "population": population,
-        "total_infections": total,
-        "imported_infections": int(ts["new_infections_imported"].sum()),
-        "seeded_infections": int(ts["new_infections_seeded"].sum()),
+        "total_infections": infections,
+        "imported_infections": total("new_infections_imported"),
+        "seeded_infections": total("new_infections_seeded"),
         "local_infections": int(local.sum()),
-        "exported_infections": int(ts["new_exported"].sum()),
-        "attack_rate": total / population,
-        "deaths": int(ts["new_deaths"].sum()),
+        "exported_infections": total("new_exported"),
+        "attack_rate": infections / population,
+        "deaths": total("new_deaths"),
         "peak_infected": int(infected[peak_day]),
         "peak_prevalence": float(infected[peak_day]) / population,
         "peak_day": peak_day,
         "peak_date": (scenario.start_date + timedelta(days=peak_day)).isoformat(),
         "last_local_infection_day": last_local,
-        "returnees": int(ts["new_returnees"].sum()),
-        "returnees_blocked": int(ts["new_returnees_blocked"].sum()),
-        **_measure_summary(ts, tables, extra),
+        "returnees": total("new_returnees"),
+        "returnees_blocked": total("new_returnees_blocked"),
+        **_measure_summary(timeseries, tables or {}, extra or {}),
         "version": __version__,
     }
 
 
 def _measure_summary(
-    ts: pd.DataFrame, tables: dict[str, pd.DataFrame], extra: dict[str, Any] | None
+    ts: Series, tables: Mapping[str, Table], extra: dict[str, Any]
 ) -> dict[str, Any]:
     """The summary keys about measures: checkpoints, cases, tracing, quarantine, clearance."""
-    checkpoints = tables.get("checkpoints")
 
-    def checked(column: str) -> int:
-        return 0 if checkpoints is None else int(checkpoints[column].sum())
+    def table_sum(table: str, column: str) -> int:
+        return int(_table_column(tables[table], column).sum()) if table in tables else 0
 
-    confirmed = int(ts["new_confirmed"].sum())
-    sites, hospitals = tables.get("sites"), tables.get("hospitals")
-    hospital_overflow = 0 if hospitals is None else int(hospitals["overflow"].sum())
-
+    confirmed = int(_column(ts, "new_confirmed").sum())
+    deaths_confirmed = int(extra.get("deaths_confirmed", 0))
+    quarantine = _column(ts, "n_home_quarantine").sum() + _column(ts, "n_site_quarantine").sum()
+    peak_site = 0
+    if "sites" in tables:
+        day = _table_column(tables["sites"], "day")
+        occupancy = np.bincount(day, weights=_table_column(tables["sites"], "occupancy"))
+        peak_site = int(occupancy.max()) if occupancy.size else 0
     return {
-        "checkpoint_screened": checked("screened"),
-        "checkpoint_detections": checked("detected"),
-        "checkpoint_unchecked": checked("unchecked"),
-        "checkpoint_registered": checked("registered"),
+        "checkpoint_screened": table_sum("checkpoints", "screened"),
+        "checkpoint_detections": table_sum("checkpoints", "detected"),
+        "checkpoint_unchecked": table_sum("checkpoints", "unchecked"),
+        "checkpoint_registered": table_sum("checkpoints", "registered"),
         "confirmed": confirmed,
-        "deaths_confirmed": int((extra or {}).get("deaths_confirmed", 0)),
-        "cfr_confirmed": (extra or {}).get("deaths_confirmed", 0) / confirmed
-        if confirmed
-        else None,
-        "contacts_traced": int(ts["new_contacts_traced"].sum()),
-        "quarantine_person_days": int(
-            ts["n_home_quarantine"].sum() + ts["n_site_quarantine"].sum()
-        ),
-        "overflow_person_days": int(ts["n_site_overflow"].sum()) + hospital_overflow,
-        "peak_site_occupancy": 0
-        if sites is None
-        else int(sites.groupby("day")["occupancy"].sum().max()),
+        "deaths_confirmed": deaths_confirmed,
+        "cfr_confirmed": deaths_confirmed / confirmed if confirmed else None,
+        "contacts_traced": int(_column(ts, "new_contacts_traced").sum()),
+        "quarantine_person_days": int(quarantine),
+        "overflow_person_days": int(_column(ts, "n_site_overflow").sum())
+        + table_sum("hospitals", "overflow"),
+        "peak_site_occupancy": peak_site,
         "clearance_day": clearance_day(ts),
-        "contained": bool(ts["n_infected"].iloc[-1] == 0),
+        "contained": bool(_column(ts, "n_infected")[-1] == 0),
     }
 
 
-@dataclass
 class Result:
     """The outcome of one run: daily tables, a summary, and the scenario that produced it.
 
+    The tables are pandas DataFrames, made when first used: a run whose summary is all one
+    needs never builds them.
+
     Attributes:
         scenario: The scenario run (with the seed used).
+        summary: Summary outcomes (``summarize``) plus the package version.
         timeseries: City-wide daily table (see the module docstring for the row convention).
         by_region: The same per home region, one row per (day, region).
-        summary: Summary outcomes (``summarize``) plus the package version.
         tables: Named per-day tables, e.g. ``roads`` (flow per road) and ``checkpoints``
             (travellers, screened, detected, registered, unchecked per checkpoint).
         infections: One row per infection (``infectee``, ``infector``, ``time``, ``source``,
             ``region``), or ``None`` when loaded from disk.
     """
 
-    scenario: Scenario
-    timeseries: pd.DataFrame
-    by_region: pd.DataFrame
-    summary: dict[str, Any]
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    infections: pd.DataFrame | None = None
+    def __init__(
+        self,
+        scenario: Scenario,
+        timeseries: pd.DataFrame | None,
+        by_region: pd.DataFrame | None,
+        summary: dict[str, Any],
+        tables: dict[str, pd.DataFrame] | None = None,
+        infections: pd.DataFrame | None = None,
+        *,
+        build: Callable[[], dict[str, Any]] | None = None,
+    ):
+        self.scenario = scenario
+        self.summary = summary
+        self._frames: dict[str, Any] = {
+            "timeseries": timeseries,
+            "by_region": by_region,
+            "tables": tables if tables is not None else ({} if build is None else None),
+            "infections": infections,
+        }
+        self._build = build
+
+    def _frame(self, name: str) -> Any:
+        if self._frames[name] is None and self._build is not None:
+            self._frames.update(self._build())
+            self._build = None
+        return self._frames[name]
+
+    @property
+    def timeseries(self) -> pd.DataFrame:
+        """City-wide daily table."""
+        return self._frame("timeseries")  # type: ignore[no-any-return]
+
+    @property
+    def by_region(self) -> pd.DataFrame:
+        """Daily table per home region."""
+        return self._frame("by_region")  # type: ignore[no-any-return]
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Named per-day tables."""
+        return self._frame("tables")  # type: ignore[no-any-return]
+
+    @property
+    def infections(self) -> pd.DataFrame | None:
+        """Who infected whom, when, in which layer (``None`` when loaded from disk)."""
+        return self._frame("infections")  # type: ignore[no-any-return]
 
     def save(self, directory: str | Path) -> Path:
         """Write the tables, one CSV per named table, and ``summary.json``.
@@ -347,6 +447,8 @@ class Result:
     @classmethod
     def load(cls, directory: str | Path) -> Result:
         """Read a result written by :meth:`save`."""
+        import pandas as pd
+
         src = Path(directory)
         payload = json.loads((src / "summary.json").read_text(encoding="utf-8"))
         scenario = Scenario.model_validate(payload.pop("scenario"))

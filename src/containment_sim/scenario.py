@@ -10,6 +10,7 @@ time as a day number, a date (``2020-01-23``) or a date and time (``2020-01-23 1
 
 from __future__ import annotations
 
+import importlib
 import math
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
@@ -49,6 +50,7 @@ __all__ = [
     "TimePoint",
     "Transmission",
     "Trip",
+    "measure_types",
     "register_measure_type",
     "with_overrides",
 ]
@@ -357,7 +359,18 @@ class MeasureSpec(StrictModel):
 
 
 MEASURE_TYPES: dict[str, type[MeasureSpec]] = {}
-"""Registered measure types, from YAML ``type`` to the model of its parameters."""
+"""Registered measure types, from YAML ``type`` to the model of its parameters (the built-in
+ones are there once :func:`measure_types` has been called or the measures imported)."""
+
+
+def measure_types() -> dict[str, type[MeasureSpec]]:
+    """The registered measure types, the built-in ones included.
+
+    The built-in types register themselves when :mod:`containment_sim.measures` is imported,
+    which happens here on first use (measures are plug-ins of the scenario format).
+    """
+    importlib.import_module("containment_sim.measures")
+    return MEASURE_TYPES
 
 
 _M = TypeVar("_M", bound=type[MeasureSpec])
@@ -411,7 +424,7 @@ class Scenario(StrictModel):
         out: dict[str, Any] = {}
         for name, spec in v.items():
             kind = spec.get("type") if isinstance(spec, dict) else getattr(spec, "type", None)
-            if kind not in MEASURE_TYPES:
+            if kind not in measure_types():
                 known = ", ".join(sorted(MEASURE_TYPES)) or "none registered yet"
                 raise ValueError(f"measure {name!r}: unknown type {kind!r}; allowed: {known}")
             out[name] = (

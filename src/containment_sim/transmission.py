@@ -1,15 +1,22 @@
-"""Force of infection by group aggregation, infection draws and infector attribution.
+"""The transmission kernel of the vectorized engine: work in proportion to the epidemic.
 
-A layer (household, community, region, ...) partitions the agents present into groups. A
-susceptible agent i in group g of layer l has hazard (DESIGN section 2)
+Over a step of length ``dt`` a susceptible agent i in group g of a layer is infected with
+probability ``1 - exp(-dt * sum_l lambda_il)`` (the hazards of :mod:`containment_sim.layers`),
+the layer being chosen in proportion to the layers' hazards and the infector within the group
+in proportion to ``w_j f_j``. The kernel draws exactly this without touching every agent:
 
-    lambda_i = beta_l * sum_{j in g, j != i} w_j / (n_g - 1),
+1. For each layer, sum ``w_j f_j`` of the infectious agents over their groups: the groups
+   touched and their rates ``F_g`` (hazard per unit susceptibility).
+2. In each such group draw ``M_g ~ Poisson(slots_g * dt * F_g)`` contact events and give each to
+   a slot picked uniformly: every slot receives a Poisson number of events of mean ``dt F_g``.
+3. An event on an agent who is susceptible, present and in the group is accepted with
+   probability ``s_i``, the agent's susceptible-side factor (thinning): the accepted events on
+   i form a Poisson process of rate ``F_g s_i``. i is infected if it has at least one accepted
+   event, over all layers -- probability ``1 - exp(-dt sum_l F_gl s_il)`` -- and its earliest
+   event (uniform in the step) sets the time, the layer and, in proportion to ``w_j f_j``
+   within the group, the infector.
 
-where ``w_j`` is j's current infectiousness (times any isolation factor) and ``n_g`` is the
-number of agents present in g. Sums run over groups with ``np.bincount``; no Python loop touches
-single agents. Over a step of length dt, i is infected with probability 1 - exp(-dt sum_l
-lambda_i,l); the layer is then chosen in proportion to the layers' hazards and the infector
-within the group in proportion to w.
+The work is O(infectious + groups touched + events), not O(population).
 """
 
 from __future__ import annotations
@@ -18,150 +25,110 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Infections", "Layer", "transmit"]
+from containment_sim.layers import Mixing
 
-
-@dataclass(frozen=True)
-class Layer:
-    """One mixing layer for one step.
-
-    A susceptible agent i in group g has hazard ``beta * scale_g * s_i * sum_j w_j f_j / D_g``
-    with ``f`` the ``factor`` of infectious members, ``s`` the ``susceptibility`` (the same
-    ``factor`` unless given) and ``D_g`` the ``denominator`` (``n_g - 1`` unless given).
-
-    Attributes:
-        source: The ``Source`` code recorded for infections in this layer.
-        beta: Transmission rate (per day).
-        group: Group of every agent (indexable by agent id).
-        size: Number of agents present in each group.
-        factor: Per-agent contact multiplier in this layer (quarantine, isolation, closure),
-            applied to infectiousness, and to susceptibility unless ``susceptibility`` is
-            given; ``None`` means 1 for all.
-        susceptibility: Per-agent multiplier of being infected, for layers in which the two
-            sides differ (e.g. purchasing agents infect the residents they serve and are
-            infected by them, residents never infect each other).
-        denominator: Per-group divisor of the summed infectiousness (default ``n_g - 1``:
-            frequency-dependent mixing among the group's members).
-        scale: Per-group multiplier of the rate (e.g. people staying at home in some regions).
-        key: Unique name of the layer in a step (two layers may share a ``source``).
-    """
-
-    source: int
-    beta: float
-    group: np.ndarray
-    size: np.ndarray
-    factor: np.ndarray | None = None
-    susceptibility: np.ndarray | None = None
-    denominator: np.ndarray | None = None
-    scale: np.ndarray | None = None
-    key: str = ""
-
-    def group_rate(self, total: np.ndarray) -> np.ndarray:
-        """Hazard per unit susceptibility in each group, from the groups' summed ``w f``."""
-        if self.denominator is None:
-            rate = np.where(self.size > 1, self.beta * total / np.maximum(self.size - 1, 1), 0.0)
-        else:
-            rate = self.beta * total / np.maximum(self.denominator, 1e-12)
-        return rate if self.scale is None else rate * self.scale
-
-    def susceptible_factor(self) -> np.ndarray | None:
-        """The per-agent multiplier of being infected (``None``: 1 for all)."""
-        return self.factor if self.susceptibility is None else self.susceptibility
+__all__ = ["Infections", "transmit"]
 
 
 @dataclass(frozen=True)
 class Infections:
-    """Infections drawn in one step: who, by whom, in which layer (``Source`` code)."""
+    """Infections drawn in one step: who, by whom, in which layer (``Source`` code), when."""
 
     infectee: np.ndarray
     infector: np.ndarray
     source: np.ndarray
+    time: np.ndarray
+
+    @classmethod
+    def none(cls) -> Infections:
+        """No infections."""
+        empty = np.empty(0, dtype=np.int64)
+        return cls(empty, empty, empty.astype(np.int8), np.empty(0))
 
 
 def transmit(
     rng: np.random.Generator,
-    layers: list[Layer],
-    susceptible: np.ndarray,
+    mixings: list[Mixing],
     infectious: np.ndarray,
     weight: np.ndarray,
+    t: float,
     dt: float,
+    state: np.ndarray,
+    present: np.ndarray,
 ) -> Infections:
-    """Draw the infections of one step.
+    """Draw the infections of the step ``[t, t + dt)``.
 
     Args:
         rng: The transmission stream.
-        layers: The mixing layers.
-        susceptible: Indices of susceptible agents present (sorted).
-        infectious: Indices of infectious agents present.
-        weight: Infectiousness ``w`` of each agent in ``infectious``.
+        mixings: The layers mixing in this step.
+        infectious: Indices of the infectious agents present, sorted.
+        weight: Infectiousness ``w`` of each of them.
+        t: Start of the step.
         dt: Step length in days.
+        state: Disease state of every agent (0: susceptible).
+        present: Whether every agent is in the city.
 
     Returns:
-        The new infections with their infectors and layers.
+        The new infections (each agent at most once) with infectors, layers and times.
     """
-    active = [ly for ly in layers if ly.beta > 0]
-    if not active or infectious.size == 0 or susceptible.size == 0:
-        empty = np.empty(0, dtype=np.int64)
-        return Infections(empty, empty, empty.astype(np.int8))
-    rates, sums, weights, used = [], [], [], []
-    for ly in active:
-        w = weight if ly.factor is None else weight * ly.factor[infectious]
-        if not w.any():
-            continue  # nobody infectious mixes in this layer now
-        total = np.bincount(ly.group[infectious], weights=w, minlength=ly.size.size)
-        rates.append(ly.group_rate(total))
-        sums.append(total)
-        weights.append(w)
-        used.append(ly)
-    active = used
-    if not active:
-        empty = np.empty(0, dtype=np.int64)
-        return Infections(empty, empty, empty.astype(np.int8))
-    hazard = np.zeros(susceptible.size)
-    for ly, rate in zip(active, rates, strict=True):
-        hazard += _agent_rate(ly, rate, susceptible)
-    hit = rng.random(susceptible.size) < -np.expm1(-dt * hazard)
-    infectee = susceptible[hit]
-    per_layer = np.stack(
-        [_agent_rate(ly, rate, infectee) for ly, rate in zip(active, rates, strict=True)]
-    )
-    cum = np.cumsum(per_layer, axis=0)
-    pick = (rng.random(infectee.size) * cum[-1] >= cum).sum(axis=0)
-    pick = np.minimum(pick, len(active) - 1)
-    infector = np.empty(infectee.size, dtype=np.int64)
-    for k, ly in enumerate(active):
-        mine = pick == k
-        infector[mine] = _pick_infectors(rng, ly, infectee[mine], infectious, weights[k], sums[k])
-    source = np.array([ly.source for ly in active], dtype=np.int8)[pick]
-    return Infections(infectee, infector, source)
+    parts = [_layer(rng, mx, infectious, weight, t, dt, state, present) for mx in mixings]
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return Infections.none()
+    infectee, infector, source, time = (np.concatenate(x) for x in zip(*parts, strict=True))
+    order = np.lexsort((time, infectee))
+    infectee, infector, source, time = (a[order] for a in (infectee, infector, source, time))
+    first = np.ones(infectee.size, dtype=bool)
+    first[1:] = infectee[1:] != infectee[:-1]
+    return Infections(infectee[first], infector[first], source[first], time[first])
 
 
-def _agent_rate(layer: Layer, rate: np.ndarray, agents: np.ndarray) -> np.ndarray:
-    """Hazard of ``agents`` in ``layer``: their group's rate times their own contact factor."""
-    out = rate[layer.group[agents]]
-    susceptibility = layer.susceptible_factor()
-    return out if susceptibility is None else out * susceptibility[agents]
-
-
-def _pick_infectors(
+def _layer(
     rng: np.random.Generator,
-    layer: Layer,
-    infectee: np.ndarray,
+    mx: Mixing,
     infectious: np.ndarray,
     weight: np.ndarray,
-    group_weight: np.ndarray,
-) -> np.ndarray:
-    """For each infectee, an infectious member of its group chosen with probability ∝ w."""
-    if infectee.size == 0:
-        return np.empty(0, dtype=np.int64)
-    groups = layer.group[infectious]
-    order = np.argsort(groups, kind="stable")
-    sorted_groups = groups[order]
-    cum = np.cumsum(weight[order])
-    g = layer.group[infectee]
-    first = np.searchsorted(sorted_groups, g, side="left")
-    last = np.searchsorted(sorted_groups, g, side="right") - 1
-    base = np.where(first > 0, cum[np.maximum(first - 1, 0)], 0.0)
-    target = base + rng.random(infectee.size) * group_weight[g]
-    pos = np.clip(np.searchsorted(cum, target, side="right"), first, last)
-    return infectious[order[pos]]
+    t: float,
+    dt: float,
+    state: np.ndarray,
+    present: np.ndarray,
+) -> tuple[np.ndarray, ...] | None:
+    """The accepted contact events of one layer: infectee, infector, source, time."""
+    if mx.beta <= 0 or infectious.size == 0:
+        return None
+    factor = mx.infectious(infectious)
+    w = weight if factor is None else weight * factor
+    group = mx.group[infectious]
+    on = (w > 0) & (group >= 0)
+    if not on.any():
+        return None
+    source, w, group = infectious[on], w[on], group[on]
+    if group.size > 1 and np.any(group[1:] < group[:-1]):
+        order = np.argsort(group, kind="stable")
+        source, w, group = source[order], w[order], group[order]
+    start = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    groups = group[start]
+    cum = np.cumsum(w)
+    total = np.add.reduceat(w, start)
+    events = rng.poisson(mx.slots.count(groups) * dt * mx.rate(groups, total))
+    if not events.any():
+        return None
+    which = np.repeat(np.arange(groups.size), events)
+    contact = mx.slots.pick(groups[which], rng.random(which.size))
+    ok = (state[contact] == 0) & present[contact]
+    if mx.present is not None:
+        ok &= mx.present(contact, groups[which])
+    contact, which = contact[ok], which[ok]
+    s = mx.susceptible(contact)
+    if s is not None:
+        keep = rng.random(contact.size) < s
+        contact, which = contact[keep], which[keep]
+    if contact.size == 0:
+        return None
+    lo = start[which]
+    base = np.where(lo > 0, cum[np.maximum(lo - 1, 0)], 0.0)
+    end = np.r_[start[1:], group.size][which] - 1
+    target = base + rng.random(contact.size) * total[which]
+    pos = np.clip(np.searchsorted(cum, target, side="right"), lo, end)
+    time = t + dt * rng.random(contact.size)
+    return contact, source[pos], np.full(contact.size, mx.source, dtype=np.int8), time

@@ -13,8 +13,9 @@ from enum import IntEnum
 import numpy as np
 
 from containment_sim.population import Population
+from containment_sim.schedule import Calendar
 
-__all__ = ["AgentView", "Flag", "Isolation", "Source", "State", "World"]
+__all__ = ["AgentView", "Flag", "InfectionLog", "Isolation", "Source", "State", "World"]
 
 
 class State(IntEnum):
@@ -101,8 +102,10 @@ class World:
         infector: Index of the infector (``NO_INFECTOR`` if none or from outside).
         source: ``Source`` of the infection (-1 if never infected).
         isolation: ``Isolation`` status of each agent.
-        isolation_until: When home quarantine ends (``inf`` for hospital isolation, which
-            ends at recovery or death).
+        isolation_until: When quarantine ends, or isolation (discharge: recovered and
+            PCR-negative); ``inf`` while not kept apart, and while an isolated person has not
+            recovered.
+        apart: Agents by home region and ``Isolation`` status, kept up to date.
         compliance: For agents in home quarantine, the share of their contacts outside the
             household they avoid.
     """
@@ -137,22 +140,36 @@ class World:
         self.isolation = np.zeros(n, dtype=np.int8)
         self.isolation_until = np.full(n, np.inf)
         self.compliance = np.zeros(n, dtype=np.float32)
-        self.n_kept_apart = 0
+        self.apart = np.zeros((self.population.n_regions, len(Isolation)), dtype=np.int64)
+        self.apart[:, Isolation.NONE] = self.population.region_sizes()
+        self.releases: Calendar | None = None
 
-    def contact_factor(self, household: bool) -> np.ndarray | None:
-        """Per-agent multiplier of contacts in a layer, or ``None`` if nobody is kept apart.
+    @property
+    def n_kept_apart(self) -> int:
+        """Agents kept apart now (in home quarantine, at a site or isolated)."""
+        return int(self.apart[:, 1:].sum())
+
+    def use_calendar(self, dt: float, horizon: float) -> None:
+        """File the ends of quarantine and isolation in a calendar of steps of ``dt``.
+
+        Without one, :meth:`release` scans everyone kept apart.
+        """
+        self.releases = Calendar(dt, horizon, self.state.size)
+
+    def contact_factor(self, layer: str, idx: np.ndarray) -> np.ndarray | None:
+        """Contact multiplier of agents ``idx`` in ``layer`` from their isolation status.
 
         Isolation and quarantine sites remove every household, community and region contact
         (sites have their own facility layer). Home quarantine keeps household contacts and
-        keeps ``1 - compliance`` of the others.
+        keeps ``1 - compliance`` of the others. ``None`` when nobody is kept apart.
         """
-        if self.n_kept_apart == 0:
+        if not self.apart[:, 1:].any():
             return None
-        factor = np.ones(self.state.size, dtype=np.float32)
-        if not household:
-            home = self.isolation == Isolation.HOME
-            factor[home] = 1.0 - self.compliance[home]
-        factor[self.isolation >= Isolation.SITE] = 0.0
+        status = self.isolation[idx]
+        factor = (status < Isolation.SITE).astype(np.float32)
+        if layer != "household":
+            home = status == Isolation.HOME
+            factor[home] = 1.0 - self.compliance[idx[home]]
         return factor
 
     def keep_apart(
@@ -166,26 +183,47 @@ class World:
 
         Nobody is moved to a less strict status (a confirmed case stays isolated), and the dead
         are never kept apart. For those already under the same status, a later end replaces an
-        earlier one. Isolation (``ISOLATED``) lasts until recovery or death.
+        earlier one. Isolation (``ISOLATED``) lasts until discharge: for a recovered person the
+        end of PCR positivity, otherwise until recovery (then the same) or death.
 
         Returns:
             The agents whose status changed.
         """
         until = np.broadcast_to(np.asarray(until, dtype=float), idx.shape)
+        idx, first = np.unique(idx, return_index=True)
+        until = until[first]
         keep = (self.state[idx] != State.DEAD) & (self.isolation[idx] <= status)
         idx, until = idx[keep], until[keep]
         if status == Isolation.ISOLATED:
-            until = np.full(idx.size, np.inf)
+            recovered = self.state[idx] == State.RECOVERED
+            until = np.where(recovered, self.pcr_until[idx], np.inf)
         same = self.isolation[idx] == status
         self.isolation_until[idx] = np.where(
             same, np.maximum(self.isolation_until[idx], until), until
         )
         if status == Isolation.HOME:
             self.compliance[idx] = compliance
-        newly = idx[~same]
+        self._set_status(idx, status)
+        self._file(idx)
+        return idx[~same]
+
+    def _set_status(self, idx: np.ndarray, status: int | np.ndarray) -> None:
+        """Change the isolation status of ``idx``, keeping the per-region counts."""
+        region = self.population.region[idx].astype(np.int64)
+        n = len(Isolation)
+        flat = self.apart.reshape(-1)
+        flat -= np.bincount(region * n + self.isolation[idx], minlength=flat.size)
         self.isolation[idx] = status
-        self.n_kept_apart = int(np.count_nonzero(self.isolation))
-        return newly
+        flat += np.bincount(region * n + self.isolation[idx], minlength=flat.size)
+
+    def reschedule(self, idx: np.ndarray, until: float | np.ndarray) -> None:
+        """Move the end of the quarantine or isolation of ``idx`` (kept apart) to ``until``."""
+        self.isolation_until[idx] = until
+        self._file(idx)
+
+    def _file(self, idx: np.ndarray) -> None:
+        if self.releases is not None:
+            self.releases.file(idx, self.isolation_until[idx])
 
     def pcr_positive(self, idx: np.ndarray, t: float) -> np.ndarray:
         """Whether an RT-PCR test of agents ``idx`` at time ``t`` can be positive.
@@ -200,26 +238,43 @@ class World:
             (state >= State.PRESYMPTOMATIC) & (state <= State.RECOVERED) & (t < self.pcr_until[idx])
         )
 
-    def release(self, t: float) -> np.ndarray:
-        """End quarantines due by ``t``, isolation of the discharged, and all of it for the dead.
+    def after_transitions(self, recovered: np.ndarray | None, dead: np.ndarray | None) -> None:
+        """End isolation at death; schedule the discharge of isolated people who recovered.
 
         An isolated person is discharged once recovered and no longer PCR-positive (China's
         discharge criteria: two consecutive negative RT-PCR tests).
+        """
+        if dead is not None and dead.size:
+            apart = dead[self.isolation[dead] != Isolation.NONE]
+            if apart.size:
+                self.isolation_until[apart] = np.inf
+                self._set_status(apart, Isolation.NONE)
+        if recovered is not None and recovered.size:
+            isolated = recovered[self.isolation[recovered] == Isolation.ISOLATED]
+            if isolated.size:
+                self.isolation_until[isolated] = self.pcr_until[isolated]
+                self._file(isolated)
+
+    def release(self, t: float) -> np.ndarray:
+        """End quarantines and isolations due by ``t``.
 
         Returns:
-            The agents released.
+            The agents released (sorted).
         """
-        ended = self.isolation_until <= t  # inf for the isolated and for those not kept apart
-        recovered = (
-            (self.isolation == Isolation.ISOLATED)
-            & (self.state == State.RECOVERED)
-            & (self.pcr_until <= t)
-        )
-        dead = (self.isolation != Isolation.NONE) & (self.state == State.DEAD)
-        released = np.flatnonzero(ended | recovered | dead)
-        self.isolation[released] = Isolation.NONE
-        self.isolation_until[released] = np.inf
-        self.n_kept_apart -= released.size
+        if self.releases is None:
+            due = np.flatnonzero(self.isolation != Isolation.NONE)
+        else:
+            due = self.releases.pop(t)
+            due = due[self.isolation[due] != Isolation.NONE]
+        when = self.isolation_until[due]
+        ended = when <= t
+        later = due[~ended & (when < np.inf)]
+        if self.releases is not None and later.size:
+            self.releases.file(later, self.isolation_until[later])
+        released = due[ended]
+        if released.size:
+            self.isolation_until[released] = np.inf
+            self._set_status(released, Isolation.NONE)
         return released
 
     def counts_by_region(self) -> np.ndarray:
@@ -246,9 +301,57 @@ class World:
         assert np.all(self.present[active]), "an infected agent is away"
         assert not np.any(self.isolation[s == State.DEAD]), "the dead are not kept apart"
         assert not np.any(self.isolation[~self.present]), "people away are not kept apart"
-        assert self.n_kept_apart == np.count_nonzero(self.isolation), "isolation count"
+        region = self.population.region.astype(np.int64) * len(Isolation) + self.isolation
+        apart = np.bincount(region, minlength=self.apart.size).reshape(self.apart.shape)
+        assert np.array_equal(apart, self.apart), "isolation counts"
+        assert np.all(self.isolation_until[self.isolation == Isolation.NONE] == np.inf)
         counts = self.counts_by_region()
         assert counts.sum() == self.population.size and counts.min() >= 0, "conservation"
+
+
+class InfectionLog:
+    """Who infected whom, in the order infections happened (local infections only).
+
+    Tracing asks it for the people index cases infected; it answers at the cost of the
+    infections so far, not of the population.
+    """
+
+    def __init__(self) -> None:
+        self._infectee = np.empty(1024, dtype=np.int64)
+        self._infector = np.empty(1024, dtype=np.int64)
+        self._n = 0
+        self._pending: list[tuple[int, int]] = []
+
+    def add(self, infectee: np.ndarray, infector: np.ndarray) -> None:
+        """Record infections (``infector`` < 0: from outside, not recorded)."""
+        local = infector >= 0
+        infectee, infector = infectee[local], infector[local]
+        self._flush()
+        need = self._n + infectee.size
+        if need > self._infectee.size:
+            size = max(need, 2 * self._infectee.size)
+            self._infectee = np.resize(self._infectee, size)
+            self._infector = np.resize(self._infector, size)
+        self._infectee[self._n : need] = infectee
+        self._infector[self._n : need] = infector
+        self._n = need
+
+    def add_one(self, infectee: int, infector: int) -> None:
+        """Record one infection (cheap: kept as plain numbers until asked)."""
+        self._pending.append((infectee, infector))
+
+    def _flush(self) -> None:
+        if self._pending:
+            pairs = np.array(self._pending, dtype=np.int64).reshape(-1, 2)
+            self._pending = []
+            self.add(pairs[:, 0], pairs[:, 1])
+
+    def infectees_of(self, agents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The people ``agents`` infected, and the infector of each."""
+        self._flush()
+        infector = self._infector[: self._n]
+        mine = np.isin(infector, agents)
+        return self._infectee[: self._n][mine], infector[mine]
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,31 @@
 """Engines: turn a scenario into a result.
 
 ``vectorized`` (fixed steps of numpy arrays, the fast path) and ``des`` (SimPy events in
-continuous time, the reference); ``run`` dispatches on ``scenario.engine``.
+continuous time, the reference); ``run`` dispatches on ``scenario.engine``. The
+discrete-event engine (and SimPy) is imported only when used.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from containment_sim.engines.base import ProgressHook
-from containment_sim.engines.des import DESEngine
 from containment_sim.engines.vectorized import VectorizedEngine
 from containment_sim.results import Result
 from containment_sim.scenario import Scenario
 
+if TYPE_CHECKING:
+    from containment_sim.engines.des import DESEngine
+
 __all__ = ["DESEngine", "VectorizedEngine", "run"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "DESEngine":
+        from containment_sim.engines.des import DESEngine
+
+        return DESEngine
+    raise AttributeError(f"module 'containment_sim.engines' has no attribute {name!r}")
 
 
 def run(scenario: Scenario, *, progress: ProgressHook | None = None, check: bool = False) -> Result:
@@ -23,5 +36,8 @@ def run(scenario: Scenario, *, progress: ProgressHook | None = None, check: bool
         progress: Called with the number of days completed after each day.
         check: Verify the world's invariants after every step (slower; for tests).
     """
-    engine = DESEngine if scenario.engine == "des" else VectorizedEngine
-    return engine(scenario, check=check).run(progress)
+    if scenario.engine == "des":
+        from containment_sim.engines.des import DESEngine
+
+        return DESEngine(scenario, check=check).run(progress)
+    return VectorizedEngine(scenario, check=check).run(progress)

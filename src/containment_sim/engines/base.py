@@ -5,20 +5,24 @@ selected strategy and the recorder. Engines differ only in how time advances and
 transmission and natural history are simulated (fixed steps in
 :mod:`~containment_sim.engines.vectorized`, events in :mod:`~containment_sim.engines.des`);
 everything a measure sees (:class:`~containment_sim.measures.base.Context`) is here, so
-measures run unchanged on both.
+measures run unchanged on both. Both play the day of :mod:`~containment_sim.engines.plan`.
+
+Nothing here scans the population during a run: stocks, group sizes, the people kept apart
+and the cases are counted as they change.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 import numpy as np
-import pandas as pd
 
 from containment_sim.disease import Progression
 from containment_sim.engines.movement import Movement
-from containment_sim.measures import ContactFactors, Measure, build_measures
+from containment_sim.layers import LAYERS, LayerDef, ListSlots, Mixing, RangeSlots, RegionSlots
+from containment_sim.measures import LayerRates, Measure, build_measures
 from containment_sim.measures.base import Server
 from containment_sim.measures.cases import CaseBook
 from containment_sim.network import RoadNetwork
@@ -26,8 +30,7 @@ from containment_sim.population import Population, generate_population
 from containment_sim.results import Recorder, Result, case_reproduction, summarize
 from containment_sim.rng import stream
 from containment_sim.scenario import Scenario
-from containment_sim.transmission import Layer
-from containment_sim.world import NO_INFECTOR, Flag, Isolation, Source, State, World
+from containment_sim.world import NO_INFECTOR, Flag, InfectionLog, Isolation, Source, State, World
 
 __all__ = ["EngineBase", "ProgressHook"]
 
@@ -39,6 +42,9 @@ _N_STATES = len(State)
 _PREVIOUS = {_P: _E, _A: _P, _I: _P, _C: _I, _D: _C}
 """The state each state is entered from (recovery comes from A or C)."""
 _ENTRY_COLUMN = {_I: "new_symptomatic", _R: "new_recoveries", _D: "new_deaths"}
+_CASE_COLUMNS = {"n_suspected": 4, "n_confirmed_active": 5, "n_contacts_observed": 6,
+                 "n_site_overflow": 7}  # fmt: skip
+"""Where the case book's daily counts go among ``results.OTHER_STOCKS``."""
 
 ProgressHook = Callable[[int], None]
 """Called with the number of days just completed."""
@@ -60,6 +66,7 @@ class EngineBase:
         self._services: dict[Callable[..., Any], Any] = {}
         self.population: Population = generate_population(scenario)
         self.world = World(self.population)
+        self.world.use_calendar(scenario.dt, scenario.days)
         self.network = RoadNetwork.build(scenario)
         self.progression = Progression(
             scenario.disease, self.rng("progression"), scenario.transmission.dispersion
@@ -67,16 +74,95 @@ class EngineBase:
         self.recorder = Recorder(scenario.days, self.population.n_regions)
         self.measures: list[Measure] = build_measures(scenario, scenario.strategy)
         self.movement = Movement(self)
+        self.log = InfectionLog()
         pop, world = self.population, self.world
-        mixing = world.present & (world.state != State.DEAD)
-        self.household_size = np.bincount(pop.household[mixing], minlength=pop.n_households)
-        self.community_size = np.bincount(pop.community[mixing], minlength=pop.n_communities)
-        self.home_size = np.bincount(pop.region[mixing], minlength=pop.n_regions)
-        self.region_size = self.home_size.copy()
+        self.group_sizes = {
+            layer.name: np.bincount(
+                self._group_of(layer)[world.present], minlength=self._n_groups(layer)
+            )
+            for layer in LAYERS
+        }
+        self.home_size = self.group_sizes["region"].copy()
+        self._slots = {layer.name: self._static_slots(layer) for layer in LAYERS}
+        self._travellers = np.empty(0, dtype=np.int64)
+        self._visitors = ListSlots.of(self._travellers, self._travellers, pop.n_regions)
         # kept up to date as agents move, instead of rescanning every agent each day
         self.stocks = world.counts_by_region()
         self.away = np.bincount(pop.region[~world.present], minlength=pop.n_regions)
         self.servers: list[tuple[Measure, Server]] = []
+        self._factor_measures = [
+            m for m in self.measures if type(m).contact_factor is not Measure.contact_factor
+        ]
+
+    # --- layers -----------------------------------------------------------------------------
+    @property
+    def region_size(self) -> np.ndarray:
+        """People in each region today (residents at home and visitors), alive, in the city."""
+        return self.group_sizes["region"]
+
+    @region_size.setter
+    def region_size(self, value: np.ndarray) -> None:
+        self.group_sizes["region"] = value
+
+    def _group_of(self, layer: LayerDef) -> np.ndarray:
+        """Each agent's group in a built-in layer (the region layer: where it is today)."""
+        if layer.group_attribute is None:
+            return self.world.location
+        return getattr(self.population, layer.group_attribute)  # type: ignore[no-any-return]
+
+    def _n_groups(self, layer: LayerDef) -> int:
+        if layer.group_attribute is None:
+            return self.population.n_regions
+        return int(self._group_of(layer).max(initial=-1)) + 1
+
+    def _static_slots(self, layer: LayerDef) -> RangeSlots | None:
+        """Contiguous ranges for layers whose groups follow the agents' order."""
+        if layer.group_attribute is None:
+            return None
+        group = self._group_of(layer)
+        if group.size and np.any(group[1:] < group[:-1]):
+            raise ValueError(f"layer {layer.name}: agents must be sorted by their group")
+        return RangeSlots(np.searchsorted(group, np.arange(self._n_groups(layer) + 1)))
+
+    def _factor(self, t: float, layer: str, agents: np.ndarray) -> np.ndarray | None:
+        """Contact factor of ``agents`` in ``layer``: isolation, then every measure's."""
+        factor = self.world.contact_factor(layer, agents)
+        for m in self._factor_measures:
+            if m.active(t):
+                more = m.contact_factor(self, t, layer, agents)
+                if more is not None:
+                    factor = more if factor is None else factor * more
+        return factor
+
+    def _mixings(self, t: float) -> list[Mixing]:
+        """The layers mixing at time ``t``: the built-in ones and those measures add."""
+        beta = self.scenario.transmission.beta
+        active = self.active_measures(t)
+        rates = LayerRates({layer.name: self._n_groups(layer) for layer in LAYERS})
+        for m in active:
+            m.scale_rates(self, t, rates)
+        out = []
+        for layer in LAYERS:
+            rate = getattr(beta, layer.name)
+            if rate <= 0:
+                continue
+            factor = partial(self._factor, t, layer.name)
+            slots = self._slots[layer.name]
+            present = None
+            if slots is None:  # the region layer: residents at home and today's visitors
+                slots = RegionSlots(self.population.region_start, self._visitors)
+                present = self._in_region
+            out.append(
+                Mixing(layer.name, layer.source, rate, self._group_of(layer),
+                       self.group_sizes[layer.name], slots, factor, factor,
+                       scale=rates.get(layer.name), present=present)
+            )  # fmt: skip
+        for m in active:
+            out.extend(m.extra_layers(self, t))
+        return out
+
+    def _in_region(self, agents: np.ndarray, region: np.ndarray) -> np.ndarray:
+        return self.world.location[agents] == region
 
     # --- the context measures act through (measures.base.Context) -----------------------
     def rng(self, name: str) -> np.random.Generator:
@@ -130,14 +216,21 @@ class EngineBase:
         """Add agents who came into the city to the group sizes of every layer."""
         self._resize(agents, +1)
 
+    def group_size(self, layer: str) -> np.ndarray:
+        """Agents present (alive, in the city) in each group of a built-in layer now."""
+        return self.group_sizes[layer]
+
+    def infectees_of(self, agents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The people ``agents`` infected so far, and the infector of each."""
+        return self.log.infectees_of(agents)
+
     # --- the run -----------------------------------------------------------------------------
     def _start_day(self, day: int) -> None:
         for m in self.active_measures(day + 0.5):
             m.start_day(self, day)
-        world, pop = self.world, self.population
+        pop = self.population
         who, dest = self.movement.start_day(day)
-        world.location[:] = pop.region
-        world.location[who] = dest
+        self._travel(who, dest)
         self.recorder.count(day, "n_travellers", pop.region[who])
         n = pop.n_regions
         self.region_size = (
@@ -145,6 +238,15 @@ class EngineBase:
             - np.bincount(pop.region[who], minlength=n)
             + np.bincount(dest, minlength=n)
         )
+
+    def _travel(self, who: np.ndarray, dest: np.ndarray) -> None:
+        """Today's travellers: yesterday's come home, today's are at their destinations."""
+        world, pop = self.world, self.population
+        world.location[self._travellers] = pop.region[self._travellers]
+        world.location[who] = dest
+        self._travellers = who
+        away = who[dest != pop.region[who]]
+        self._visitors = ListSlots.of(away, world.location[away], pop.n_regions)
 
     def _check(self) -> None:
         """Verify the world's invariants and every incrementally kept count (tests only)."""
@@ -162,57 +264,32 @@ class EngineBase:
         assert np.array_equal(
             self.home_size, np.bincount(pop.region[mixing], minlength=pop.n_regions)
         )
-        assert np.array_equal(
-            self.region_size, np.bincount(world.location[mixing], minlength=pop.n_regions)
-        )
-        assert np.array_equal(
-            self.household_size, np.bincount(pop.household[mixing], minlength=pop.n_households)
-        )
+        for layer in LAYERS:
+            expected = np.bincount(self._group_of(layer)[mixing], minlength=self._n_groups(layer))
+            assert np.array_equal(self.group_sizes[layer.name], expected), layer.name
 
     def _move(self, agents: np.ndarray, old: int | np.ndarray, new: int | np.ndarray) -> None:
         """Record in the stock book that ``agents`` left state(s) ``old`` for ``new``."""
         if agents.size == 0:
             return
         flat = self.stocks.reshape(-1)
-        if agents.size == 1 and not isinstance(old, np.ndarray) and not isinstance(new, np.ndarray):
-            key = int(self.population.region[agents[0]]) * _N_STATES
-            flat[key + int(old)] -= 1
-            flat[key + int(new)] += 1
-            return
         key = self.population.region[agents].astype(np.int64) * _N_STATES
         flat -= np.bincount(key + old, minlength=flat.size)
         flat += np.bincount(key + new, minlength=flat.size)
 
     def _end_day(self, day: int) -> None:
-        pop, rec = self.population, self.recorder
+        rec = self.recorder
         rec.stocks[day] = self.stocks
         rec.other[day, :, 0] = self.away
-        for k, mask in enumerate(self._kept_apart_masks(), start=1):
-            if mask is not None:
-                rec.other[day, :, k] = np.bincount(
-                    pop.region[np.flatnonzero(mask)], minlength=pop.n_regions
-                )
+        rec.other[day, :, 1:4] = self.world.apart[:, 1:]
+        cases = self._services.get(CaseBook)
+        if cases is not None:
+            for name, counts in cases.daily_counts(day + 1.0).items():
+                rec.other[day, :, _CASE_COLUMNS[name]] = counts
         for m in self.active_measures(day + 0.5):
             m.end_day(self, day)
         if self.network.n_roads:
             self.movement.record_roads(day)
-
-    def _kept_apart_masks(self) -> list[np.ndarray | None]:
-        """Masks behind the ``OTHER_STOCKS`` after ``n_away`` (``None``: nobody)."""
-        world = self.world
-        masks: list[np.ndarray | None] = [None] * 7
-        if world.n_kept_apart:
-            masks[0] = world.isolation == Isolation.HOME
-            masks[1] = world.isolation == Isolation.SITE
-            masks[2] = world.isolation == Isolation.ISOLATED
-        cases = self._services.get(CaseBook)
-        if cases is not None:
-            cases.end_observation()
-            masks[3] = cases.suspected
-            masks[4] = np.isfinite(cases.confirmed_time) & (world.isolation == Isolation.ISOLATED)
-            masks[5] = cases.contact_under_observation()
-            masks[6] = cases.site_overflow
-        return masks
 
     def _seed_infections(self) -> None:
         imp = self.scenario.importation
@@ -232,20 +309,9 @@ class EngineBase:
 
     def _resize(self, agents: np.ndarray, sign: int) -> None:
         """Add (``+1``) or remove (``-1``) agents from the group sizes of every layer."""
-        pop, world = self.population, self.world
-        if agents.size == 1:  # one agent (the discrete-event engine): no full-length counts
-            i = agents[0]
-            self.household_size[pop.household[i]] += sign
-            self.community_size[pop.community[i]] += sign
-            self.region_size[world.location[i]] += sign
-            self.home_size[pop.region[i]] += sign
-            return
-        self.household_size += sign * np.bincount(pop.household[agents], minlength=pop.n_households)
-        self.community_size += sign * np.bincount(
-            pop.community[agents], minlength=pop.n_communities
-        )
-        self.region_size += sign * np.bincount(world.location[agents], minlength=pop.n_regions)
-        self.home_size += sign * np.bincount(pop.region[agents], minlength=pop.n_regions)
+        for layer in LAYERS:  # O(agents), whatever the number of groups
+            np.add.at(self.group_sizes[layer.name], self._group_of(layer)[agents], sign)
+        np.add.at(self.home_size, self.population.region[agents], sign)
 
     def _book_transitions(self, entered: dict[State, np.ndarray]) -> None:
         """Update the stock book from the states agents entered (each from its one predecessor)."""
@@ -254,10 +320,7 @@ class EngineBase:
                 continue
             if state == _R:
                 sick = (self.world.flags[agents] & Flag.SYMPTOMATIC).astype(bool)
-                previous: int | np.ndarray = (
-                    np.where(sick, _C, _A) if agents.size > 1 else (_C if sick[0] else _A)
-                )
-                self._move(agents, previous, _R)
+                self._move(agents, np.where(sick, _C, _A), _R)
             else:
                 self._move(agents, _PREVIOUS[state], state)
 
@@ -269,71 +332,22 @@ class EngineBase:
         cases = self._services.get(CaseBook)
         if cases is None:
             return {}
-        dead = self.world.state == State.DEAD
-        return {"deaths_confirmed": int(np.count_nonzero(dead & np.isfinite(cases.confirmed_time)))}
+        confirmed = np.flatnonzero(np.isfinite(cases.confirmed_time))
+        dead = self.world.state[confirmed] == State.DEAD
+        return {"deaths_confirmed": int(np.count_nonzero(dead))}
 
-    def _infection_log(self) -> pd.DataFrame:
+    def _infected(self) -> dict[str, np.ndarray]:
+        """Everyone infected, in order of infection: infectee, infector, time, source, region."""
         world = self.world
         idx = np.flatnonzero(world.source >= 0)
         idx = idx[np.argsort(world.infection_time[idx], kind="stable")]
-        return pd.DataFrame(
-            {
-                "infectee": idx,
-                "infector": world.infector[idx],
-                "time": world.infection_time[idx],
-                "source": pd.Categorical.from_codes(
-                    world.source[idx], [s.name.lower() for s in Source]
-                ),
-                "region": pd.Categorical.from_codes(
-                    world.population.region[idx], list(self.population.region_names)
-                ),
-            }
-        )
-
-    def _layers(self, t: float) -> list[Layer]:
-        beta, pop, world = self.scenario.transmission.beta, self.population, self.world
-        factors = ContactFactors(
-            pop.size,
-            world.contact_factor(household=True),
-            world.contact_factor(household=False),
-            {"household": pop.n_households, "community": pop.n_communities,
-             "region": pop.n_regions},
-        )  # fmt: skip
-        active = self.active_measures(t)
-        for m in active:
-            m.contact_factors(self, t, factors)
-        layers = [
-            Layer(
-                Source.HOUSEHOLD,
-                beta.household,
-                pop.household,
-                self.household_size,
-                factors.get("household"),
-                scale=factors.rate_scale("household"),
-                key="household",
-            ),
-            Layer(
-                Source.COMMUNITY,
-                beta.community,
-                pop.community,
-                self.community_size,
-                factors.get("community"),
-                scale=factors.rate_scale("community"),
-                key="community",
-            ),
-            Layer(
-                Source.REGION,
-                beta.region,
-                world.location,
-                self.region_size,
-                factors.get("region"),
-                scale=factors.rate_scale("region"),
-                key="region",
-            ),
-        ]
-        for m in active:
-            layers.extend(m.extra_layers(self, t))
-        return layers
+        return {
+            "infectee": idx,
+            "infector": world.infector[idx],
+            "time": world.infection_time[idx],
+            "source": world.source[idx],
+            "region": self.population.region[idx],
+        }
 
     def _transitions(self, t: float, entered: dict[State, np.ndarray]) -> None:
         """Book and count the transitions of natural history, then let measures react."""
@@ -347,18 +361,24 @@ class EngineBase:
                 rec.count(day, column, region[agents])
             if state == _D:
                 self._resize(agents, -1)
+        self.world.after_transitions(entered.get(State.RECOVERED), entered.get(State.DEAD))
         for m in self.active_measures(t):
             m.after_progression(self, t, entered)
 
-    def _deliver_results(self, t: float) -> None:
+    def _release(self, t: float) -> None:
+        """Quarantines and isolations due by ``t`` end."""
+        self.world.release(t)
+
+    def _results(self, t: float) -> None:
         """Lab results come back whether or not a lab is still open (every step or tick)."""
         cases = self._services.get(CaseBook)
         if cases is not None:
             cases.deliver(t)
 
-    def _arrivals(self, t0: float, t1: float) -> None:
-        """Returnees arriving in ``[t0, t1)``."""
-        self.movement.arrivals(t0, t1)
+    def _measures(self, t: float) -> None:
+        """Measures' ``before_transmission``."""
+        for m in self.active_measures(t):
+            m.before_transmission(self, t)
 
     def _setup_run(self) -> None:
         for m in self.measures:
@@ -367,11 +387,34 @@ class EngineBase:
         self._seed_infections()
 
     def _finish(self) -> Result:
-        """Assemble the result once the last day has been recorded."""
+        """Assemble the result once the last day has been recorded (no pandas needed)."""
         sc = self.scenario
-        timeseries, by_region = self.recorder.frames(sc)
-        log = self._infection_log()
-        timeseries["r_t"] = case_reproduction(log, sc.days)
-        tables = self.recorder.table_frames(sc)
-        summary = summarize(sc, timeseries, tables, self._extra_summary())
-        return Result(sc, timeseries, by_region, summary, tables, log)
+        series = self.recorder.city()
+        infected = self._infected()
+        r_t = case_reproduction(infected["infectee"], infected["infector"], infected["time"],
+                                sc.days)  # fmt: skip
+        series["r_t"] = r_t
+        summary = summarize(sc, series, self.recorder.tables, self._extra_summary())
+        build = partial(_frames, sc, self.recorder, infected, r_t)
+        return Result(sc, None, None, summary, build=build)
+
+
+def _frames(
+    scenario: Scenario, recorder: Recorder, infected: dict[str, np.ndarray], r_t: np.ndarray
+) -> dict[str, Any]:
+    """The pandas tables of a result, made when first asked for."""
+    import pandas as pd
+
+    timeseries, by_region = recorder.frames(scenario)
+    timeseries["r_t"] = r_t
+    infections = pd.DataFrame(infected)
+    infections["source"] = pd.Categorical.from_codes(
+        infected["source"], [s.name.lower() for s in Source]
+    )
+    infections["region"] = pd.Categorical.from_codes(infected["region"], scenario.region_names)
+    return {
+        "timeseries": timeseries,
+        "by_region": by_region,
+        "tables": recorder.table_frames(scenario),
+        "infections": infections,
+    }

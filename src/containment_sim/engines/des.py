@@ -43,17 +43,20 @@ from simpy.events import Timeout
 from containment_sim.disease import N_FLAG_KEYS as _N_FLAG_KEYS
 from containment_sim.engines.base import _ENTRY_COLUMN, _N_STATES, EngineBase, ProgressHook
 from containment_sim.engines.journeys import Journeys
+from containment_sim.engines.plan import STEP
+from containment_sim.layers import Mixing
 from containment_sim.measures.base import Measure, Server
 from containment_sim.results import Result
 from containment_sim.scenario import Scenario
-from containment_sim.transmission import Layer
 from containment_sim.world import AgentView, Isolation, Source, State
 
 __all__ = ["DESEngine"]
 
-_S, _P, _I, _D = (
-    int(x) for x in (State.SUSCEPTIBLE, State.PRESYMPTOMATIC, State.SYMPTOMATIC, State.DEAD)
-)
+_S, _P, _I, _R, _D = (
+    int(x)
+    for x in (State.SUSCEPTIBLE, State.PRESYMPTOMATIC, State.SYMPTOMATIC, State.RECOVERED,
+              State.DEAD)
+)  # fmt: skip
 _HOUSEHOLD_KIND, _COMMUNITY_KIND, _REGION_KIND, _EXTRA = range(4)
 _BUILT_IN = {"household": _HOUSEHOLD_KIND, "community": _COMMUNITY_KIND, "region": _REGION_KIND}
 
@@ -93,8 +96,11 @@ class DESEngine(EngineBase):
         self._cum = np.cumsum(self._bound).tolist()
         self._last = len(self._cum) - 1
         self._single_layer = len(self._cum) == 1
-        self._layer_at: list[Layer | None] = [None] * len(self.keys)
+        self._layer_at: list[Mixing | None] = [None] * len(self.keys)
+        self._factor_at: list[np.ndarray | None] = [None] * len(self.keys)
         self._susceptible: list[np.ndarray | None] = [None] * len(self.keys)
+        self._everyone = np.arange(pop.size)
+        self._phases = [getattr(self, "_" + phase.name) for phase in STEP]
         self._accept = [0.0] * len(self.keys)
         self._w: list[float] = self.progression.weight.tolist()
         self._random = Random(int(self.rng("contacts").integers(2**63))).random
@@ -114,7 +120,7 @@ class DESEngine(EngineBase):
         self._progression_hooks = [
             m for m in self.measures if type(m).after_progression is not Measure.after_progression
         ]
-        self.layers: dict[str, Layer] = {}
+        self.layers: dict[str, Mixing] = {}
         self.members: dict[int, tuple[np.ndarray, list[int]]] = {}
         self.events = 0
         self.journeys = Journeys(self)
@@ -148,7 +154,6 @@ class DESEngine(EngineBase):
                     progress(1)
             self.day = day
             self._start_day(day)
-            self._clear_visitors()
             for k in range(sc.steps_per_day):
                 t = day + k * sc.dt
                 if t > self.env.now:
@@ -189,21 +194,9 @@ class DESEngine(EngineBase):
         return float((np.floor(t / dt + 1e-9) + 1) * dt)
 
     def _tick(self, t: float) -> None:
-        self._arrivals(t, t + self.scenario.dt)
-        if self.world.n_kept_apart:
-            self.world.release(t)
-        self._deliver_results(t)
-        for m in self.active_measures(t):
-            m.before_transmission(self, t)
-        self.layers = {ly.key: ly for ly in self._layers(t)}
-        self.members = {}
-        for k, key in enumerate(self.keys):
-            layer = self.layers.get(key)
-            self._layer_at[k] = layer
-            self._accept[k] = 0.0 if layer is None else layer.beta / self._bound[k]
-            self._susceptible[k] = None if layer is None else layer.susceptible_factor()
-            if layer is not None and self._kind[k] == _EXTRA:
-                self.members[k] = _members(layer)
+        """The measures' tick: the phases of a step (engines.plan.STEP) at time ``t``."""
+        for phase in self._phases:
+            phase(t)
         for name, lanes in self.journeys.lanes.items():
             self.record(
                 "checkpoint_queues",
@@ -214,6 +207,31 @@ class DESEngine(EngineBase):
             )
         if self.check:
             self._check()
+
+    # --- the phases of a tick (engines.plan.STEP) ------------------------------------------
+    def _progression(self, t: float) -> None:
+        """Nothing at a tick: each transition is an event at its exact time."""
+
+    def _servers(self, t: float) -> None:
+        """Nothing at a tick: labs and tracing teams are SimPy processes."""
+
+    def _transmission(self, t: float) -> None:
+        """The layers' rates, contact factors and members for the contacts until the next tick.
+
+        Contact events read per-agent factors one agent at a time, so the factors are laid
+        out here for everyone.
+        """
+        everyone = self._everyone
+        self.layers = {mx.key: mx for mx in self._mixings(t)}
+        self.members = {}
+        for k, key in enumerate(self.keys):
+            mx = self.layers.get(key)
+            self._layer_at[k] = mx
+            self._accept[k] = 0.0 if mx is None else mx.beta / self._bound[k]
+            self._factor_at[k] = None if mx is None else mx.infectious(everyone)
+            self._susceptible[k] = None if mx is None else mx.susceptible(everyone)
+            if mx is not None and self._kind[k] == _EXTRA:
+                self.members[k] = _members(mx, self._susceptible[k])
 
     def _clear_visitors(self) -> None:
         """Each region's residents, and no visitors yet (everyone starts the day at home).
@@ -233,15 +251,16 @@ class DESEngine(EngineBase):
             m.start_day(self, day)
         t, movement = day + 0.5, self.movement
         movement.road_conditions(t)
-        self.world.location[:] = self.population.region  # everyone starts the day at home
+        visited = [a for _, _, visitors in self._region_span for a in visitors]
+        self.world.location[visited] = self.population.region[visited]  # everyone home
         self.region_size = self.home_size.copy()
         self._clear_visitors()
         self.journeys.trips(day, *movement.trips(t, through_roads=False))
         self.journeys.departures(day, *movement.leavers(t, through_roads=False))
 
-    def _arrivals(self, t0: float, t1: float) -> None:
-        """Returnees due at the boundary in ``[t0, t1)`` set out on their way home."""
-        self.journeys.arrivals(*self.movement.arriving(t0, t1))
+    def _arrivals(self, t: float) -> None:
+        """Returnees due at the boundary before the next tick set out on their way home."""
+        self.journeys.arrivals(*self.movement.arriving(t, t + self.scenario.dt))
 
     def visit(self, agent: int, region: int) -> None:
         """A day-tripper reaches ``region``: it mixes there until the end of the day."""
@@ -297,16 +316,24 @@ class DESEngine(EngineBase):
                 self._flow_delta[flow_base + column] += 1
             if new == _P:
                 self._start_contacts(i)
-            if new == _D or self._progression_hooks:
+            if new >= _R or self._progression_hooks:
                 self._after_transition(i, new, now)
             t_next = agents.t_next[i]
         if t_next < _INF:
             Timeout(env, t_next - now, i).callbacks.append(self._transition_cb)
 
     def _after_transition(self, i: int, new: int, t: float) -> None:
-        """The rarer consequences of a transition: a death leaves the groups; measures react."""
+        """The rarer consequences of a transition.
+
+        A death leaves the groups and ends isolation; a recovery schedules the discharge of
+        the isolated; measures react.
+        """
+        one = np.array([i])
         if new == _D:
-            self._resize(np.array([i]), -1)
+            self._resize(one, -1)
+            self.world.after_transitions(None, one)
+        elif new == _R and self.world.isolation[i]:
+            self.world.after_transitions(one, None)
         if self._progression_hooks:
             entered = {State(new): np.array([i])}
             for m in self._progression_hooks:
@@ -354,7 +381,7 @@ class DESEngine(EngineBase):
         layer = self._layer_at[k]
         if layer is None:
             return
-        factor = layer.factor
+        factor = self._factor_at[k]
         accept = self._accept[k] * self._w[state * _N_FLAG_KEYS + agents.flags[j]]
         if factor is not None:
             accept *= factor[j]
@@ -371,6 +398,7 @@ class DESEngine(EngineBase):
     def _infect(self, i: int, infector: int, source: int) -> None:
         now = self.env.now
         t_next = self.progression.infect_one(self.agents, i, now, source, infector)
+        self.log.add_one(i, infector)
         region = self.agents.region[i]
         self._stock_delta[region * _N_STATES + _S] -= 1
         self._stock_delta[region * _N_STATES + _S + 1] += 1
@@ -379,7 +407,7 @@ class DESEngine(EngineBase):
             flows[base + column] += 1
         Timeout(self.env, t_next - now, i).callbacks.append(self._transition_cb)
 
-    def _pick(self, k: int, layer: Layer, j: int) -> int:
+    def _pick(self, k: int, layer: Mixing, j: int) -> int:
         """A contact of j in its current group of ``layer``, uniformly; -1 if none.
 
         In the household, community and region layers, and in extra layers without their own
@@ -444,14 +472,15 @@ def _fewer_collections(threshold: int = 10_000) -> Iterator[None]:
         gc.set_threshold(*old)
 
 
-def _members(layer: Layer) -> tuple[np.ndarray, list[int]]:
+def _members(layer: Mixing, susceptible: np.ndarray | None) -> tuple[np.ndarray, list[int]]:
     """An extra layer's possible contacts, sorted by group, and each group's offset.
 
-    The possible contacts are the agents who can be infected in the layer.
+    The possible contacts are the agents who can be infected in the layer (present in a
+    group, with a positive susceptible-side factor).
     """
-    susceptible = layer.susceptible_factor()
-    assert susceptible is not None, "extra layers give every agent a factor"
-    inside = np.flatnonzero(susceptible > 0)
+    inside = np.flatnonzero(layer.group >= 0)
+    if susceptible is not None:
+        inside = inside[susceptible[inside] > 0]
     order = inside[np.argsort(layer.group[inside], kind="stable")]
     starts = np.searchsorted(layer.group[order], np.arange(layer.size.size + 1))
     return order, starts.tolist()

@@ -1,23 +1,10 @@
-"""The vectorized engine: the whole city as numpy arrays, advanced in fixed steps of ``dt``.
+"""The vectorized engine: the city as numpy arrays, advanced in fixed steps of ``dt``.
 
-Step order (each step covers ``[t, t + dt)``; a day has ``1 / dt`` steps):
-
-1. At the start of a day: measures' ``start_day``; roads' pass probabilities from closures
-   and suspended lines (``road_pass``); the day's trips and departures are drawn and screened
-   by checkpoints (``cross``). Travellers mix in the region layer of the region they visit for
-   the whole day (household and community contacts continue); infectious residents leaving
-   the city are counted as exported.
-2. Returnees due during the step arrive on their entry roads: blocked by closed roads,
-   infected with the epicentre's prevalence at arrival (at an infection age drawn for a
-   growing epidemic), screened at checkpoints, then registered returnees are quarantined
-   (``after_arrival``).
-3. Natural history: every transition scheduled before the middle of the step happens;
-   quarantines that have ended and isolation of the recovered and dead are released.
-4. Measures' ``before_transmission``.
-5. Transmission per layer by group aggregation (``transmission.transmit``), with each agent's
-   contact factor from quarantine or isolation; new infections are timed uniformly within
-   the step and record their infector and layer.
-6. At the end of a day: stocks per region, measures' ``end_day``, the roads table.
+Each day plays the plan of :mod:`~containment_sim.engines.plan` (a day start, ``1 / dt``
+steps, a day end); each step covers ``[t, t + dt)``. The work of a step follows the epidemic,
+not the population: transitions are read from a calendar, the infectious are a sorted list
+kept up to date, transmission draws contact events only in the groups the infectious are in
+(:func:`~containment_sim.transmission.transmit`), and measures follow their own few people.
 
 Agents away in the epicentre and dead agents take no part in mixing: they are excluded from
 the group sizes ``n_g`` as well as from the sums. Agents kept apart stay in ``n_g``.
@@ -29,12 +16,16 @@ import numpy as np
 
 from containment_sim.disease import N_FLAG_KEYS
 from containment_sim.engines.base import EngineBase, ProgressHook
+from containment_sim.engines.plan import STEP
 from containment_sim.measures.base import random_round
 from containment_sim.results import Result
+from containment_sim.schedule import Calendar
 from containment_sim.transmission import transmit
 from containment_sim.world import State
 
 __all__ = ["ProgressHook", "VectorizedEngine"]
+
+_P, _I = int(State.PRESYMPTOMATIC), int(State.SYMPTOMATIC)
 
 
 class VectorizedEngine(EngineBase):
@@ -45,6 +36,15 @@ class VectorizedEngine(EngineBase):
         check: Verify the invariants after every step (for tests; slower).
     """
 
+    def __init__(self, scenario: object, *, check: bool = False):
+        super().__init__(scenario, check=check)  # type: ignore[arg-type]
+        self.progression.calendar = Calendar(
+            self.scenario.dt, self.scenario.days, self.population.size
+        )
+        self.infectious = np.empty(0, dtype=np.int64)
+        self._joining: list[np.ndarray] = []
+        self._phases = [getattr(self, "_" + phase.name) for phase in STEP]
+
     def run(self, progress: ProgressHook | None = None) -> Result:
         """Simulate ``scenario.days`` days and return the result."""
         sc = self.scenario
@@ -53,28 +53,32 @@ class VectorizedEngine(EngineBase):
             self.day = day
             self._start_day(day)
             for k in range(sc.steps_per_day):
-                self._step(day + k * sc.dt)
+                t = day + k * sc.dt
+                for phase in self._phases:
+                    phase(t)
+                if self.check:
+                    self._check()
             self._end_day(day)
             if progress is not None:
                 progress(1)
         return self._finish()
 
-    def _step(self, t: float) -> None:
-        dt = self.scenario.dt
-        self._arrivals(t, t + dt)
-        mid = t + dt / 2
-        self._transitions(mid, self.progression.advance(self.world, mid))
-        if self.world.n_kept_apart:
-            self.world.release(mid)
-        self._deliver_results(t)
-        for m in self.active_measures(t):
-            m.before_transmission(self, t)
-        self._serve(t)
-        self._transmit(t)
-        if self.check:
-            self._check()
+    # --- the phases of a step (engines.plan.STEP) ------------------------------------------
+    def _arrivals(self, t: float) -> None:
+        """Returnees arriving in ``[t, t + dt)``."""
+        self.movement.arrivals(t, t + self.scenario.dt)
 
-    def _serve(self, t: float) -> None:
+    def _progression(self, t: float) -> None:
+        mid = t + self.scenario.dt / 2
+        entered = self.progression.advance(self.world, mid)
+        if State.PRESYMPTOMATIC in entered:
+            self._joining.append(entered[State.PRESYMPTOMATIC])
+        self._transitions(mid, entered)
+
+    def _release(self, t: float) -> None:
+        super()._release(t + self.scenario.dt / 2)
+
+    def _servers(self, t: float) -> None:
         """Labs and tracing teams spend this step's capacity (rounded at random)."""
         dt = self.scenario.dt
         for m, server in self.servers:
@@ -83,23 +87,45 @@ class VectorizedEngine(EngineBase):
                 if n:
                     server.work(self, t, n)
 
-    def _transmit(self, t: float) -> None:
+    def _transmission(self, t: float) -> None:
         world = self.world
-        state = world.state
-        infectious = np.flatnonzero((state >= State.PRESYMPTOMATIC) & (state <= State.SYMPTOMATIC))
+        infectious = self._update_infectious()
         if infectious.size == 0:
             return
-        susceptible = np.flatnonzero((state == State.SUSCEPTIBLE) & world.present)
-        key = state[infectious].astype(np.intp) * N_FLAG_KEYS + world.flags[infectious]
+        key = world.state[infectious].astype(np.intp) * N_FLAG_KEYS + world.flags[infectious]
         weight = self.progression.weight[key] * world.infectiousness[infectious]
         dt = self.scenario.dt
         rng = self.rng("transmission")
-        new = transmit(rng, self._layers(t), susceptible, infectious, weight, dt)
+        new = transmit(rng, self._mixings(t), infectious, weight, t, dt, world.state, world.present)
         if new.infectee.size == 0:
             return
-        # infections happen at a uniform time within the step (a constant hazard over a short
-        # step): timing them all at one point would bias the phase of every later transition
-        when = t + dt * rng.random(new.infectee.size)
-        self.progression.infect(world, new.infectee, when, new.source, new.infector)
+        self.progression.infect(world, new.infectee, new.time, new.source, new.infector)
+        self.log.add(new.infectee, new.infector)
         self._move(new.infectee, State.SUSCEPTIBLE, State.EXPOSED)
         self.recorder.infections(self.day, self.population.region[new.infectee], new.source)
+
+    # --- the infectious, kept up to date ------------------------------------------------------
+    def imported(self, agents: np.ndarray) -> None:
+        """Book returnees who arrived infected; the infectious among them join the list."""
+        super().imported(agents)
+        state = self.world.state[agents]
+        self._joining.append(agents[(state >= _P) & (state <= _I)])
+
+    def _update_infectious(self) -> np.ndarray:
+        """The infectious agents now, sorted: last step's still infectious, and who joined."""
+        state = self.world.state[self.infectious]
+        infectious = self.infectious[(state >= _P) & (state <= _I)]
+        if self._joining:
+            joining = np.sort(np.concatenate(self._joining))
+            self._joining = []
+            state = self.world.state[joining]
+            keep = (state >= _P) & (state <= _I)
+            keep[1:] &= joining[1:] != joining[:-1]
+            joining = joining[keep]
+            at = np.searchsorted(infectious, joining)
+            if infectious.size:  # an arrival already on the list is not added twice
+                known = infectious[np.minimum(at, infectious.size - 1)] == joining
+                joining, at = joining[~known], at[~known]
+            infectious = np.insert(infectious, at, joining)
+        self.infectious = infectious
+        return infectious

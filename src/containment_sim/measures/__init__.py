@@ -7,17 +7,17 @@ Importing this package registers the built-in measure types:
 - behaviour (:mod:`~containment_sim.measures.behaviour`): ``stay_home`` (宅家),
   ``gathering_ban``.
 - 内防扩散 (stop spread inside): ``care_seeking``, ``testing``, ``hospital``
-  (:mod:`~containment_sim.measures.care`); ``tracing``, ``quarantine_site``
-  (:mod:`~containment_sim.measures.tracing`); ``community_closure``
+  (:mod:`~containment_sim.measures.care`); ``tracing`` (:mod:`~containment_sim.measures.tracing`);
+  ``quarantine_site`` (:mod:`~containment_sim.measures.sites`); ``community_closure``
   (:mod:`~containment_sim.measures.closure`).
 """
 
-from containment_sim.measures import behaviour, care, closure, external, tracing
+from containment_sim.measures import behaviour, care, closure, external, sites, tracing
 from containment_sim.measures.base import (
     IMPLEMENTATIONS,
-    ContactFactors,
     Context,
     Crossing,
+    LayerRates,
     Measure,
     Server,
     build_measures,
@@ -27,9 +27,9 @@ from containment_sim.measures.base import (
 
 __all__ = [
     "IMPLEMENTATIONS",
-    "ContactFactors",
     "Context",
     "Crossing",
+    "LayerRates",
     "Measure",
     "Server",
     "behaviour",
@@ -39,5 +39,6 @@ __all__ = [
     "external",
     "register",
     "schedule_value",
+    "sites",
     "tracing",
 ]

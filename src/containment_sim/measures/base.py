@@ -27,17 +27,17 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 import numpy as np
 
+from containment_sim.layers import Mixing
 from containment_sim.network import RoadNetwork
 from containment_sim.population import Population
 from containment_sim.scenario import MeasureSpec, Scenario, Schedule, register_measure_type
-from containment_sim.transmission import Layer
 from containment_sim.world import Isolation, State, World
 
 __all__ = [
     "IMPLEMENTATIONS",
-    "ContactFactors",
     "Context",
     "Crossing",
+    "LayerRates",
     "Measure",
     "Server",
     "build_measures",
@@ -116,58 +116,39 @@ class Context(Protocol):
         """Returnees who entered the city in ``[t0, t1)`` and their arrival times."""
         ...
 
+    def group_size(self, layer: str) -> np.ndarray:
+        """Agents present (alive, in the city) in each group of a built-in layer now."""
+        ...
 
-class ContactFactors:
-    """Contact multipliers of one step, by layer: per agent, and per group of the layer's rate.
+    def infectees_of(self, agents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The people ``agents`` infected so far, and the infector of each."""
+        ...
 
-    Layers are ``household``, ``community`` and ``region``; an array is allocated only when
-    something changes it. The engine starts from the isolation and quarantine statuses;
-    measures multiply further through :meth:`scale` (the contacts of some agents, on both
-    sides: e.g. closed communities) and :meth:`scale_rate` (the rate of whole groups: e.g.
-    people staying at home in some regions).
+
+class LayerRates:
+    """Multipliers of the layers' transmission rates for one step, per group of each layer.
+
+    Measures scale a layer's rate in some of its groups (:meth:`scale`): e.g. people staying at
+    home cut the community and region rates in the regions they cover. Multipliers are at most
+    1 (the discrete-event engine thins contacts with them). An array is allocated only for a
+    layer something scales.
+
+    Args:
+        n_groups: Number of groups of each layer (regions for ``region``).
     """
 
-    def __init__(
-        self,
-        n: int,
-        household: np.ndarray | None,
-        other: np.ndarray | None,
-        groups: dict[str, int] | None = None,
-    ):
-        self.n = n
-        self._arrays: dict[str, np.ndarray | None] = {
-            "household": household,
-            "community": other,
-            "region": None if other is None else other.copy(),
-        }
-        self._groups = groups or {}
+    def __init__(self, n_groups: dict[str, int]):
+        self._n_groups = n_groups
         self._rates: dict[str, np.ndarray] = {}
 
-    def get(self, layer: str) -> np.ndarray | None:
-        """The multipliers of a layer, or ``None`` if they are all 1."""
-        return self._arrays[layer]
-
-    def scale(self, layer: str, agents: np.ndarray, factor: float | np.ndarray) -> None:
-        """Multiply the contacts of ``agents`` in ``layer`` by ``factor``."""
-        array = self._arrays[layer]
-        if array is None:
-            array = self._arrays[layer] = np.ones(self.n, dtype=np.float32)
-        array[agents] *= factor
-
-    def scale_rate(
-        self, layer: str, groups: np.ndarray | slice, factor: float | np.ndarray
-    ) -> None:
-        """Multiply the transmission rate of ``layer`` in ``groups`` by ``factor``.
-
-        Groups are the layer's: households, communities, or regions (for ``region``, the
-        region where people mix, visitors included).
-        """
+    def scale(self, layer: str, groups: np.ndarray | slice, factor: float | np.ndarray) -> None:
+        """Multiply the rate of ``layer`` in ``groups`` by ``factor`` (at most 1)."""
         if layer not in self._rates:
-            self._rates[layer] = np.ones(self._groups[layer])
-        self._rates[layer][groups] *= factor
+            self._rates[layer] = np.ones(self._n_groups[layer])
+        self._rates[layer][groups] *= np.minimum(factor, 1.0)
 
-    def rate_scale(self, layer: str) -> np.ndarray | None:
-        """The per-group rate multipliers of a layer, or ``None`` if they are all 1."""
+    def get(self, layer: str) -> np.ndarray | None:
+        """The per-group multipliers of a layer, or ``None`` if they are all 1."""
         return self._rates.get(layer)
 
 
@@ -254,13 +235,24 @@ class Measure:
     def before_transmission(self, ctx: Context, t: float) -> None:
         """Called in every step just before transmission."""
 
-    def contact_factors(self, ctx: Context, t: float, factors: ContactFactors) -> None:
-        """Change this step's contact multipliers (e.g. households confined, a layer's rate)."""
+    def contact_factor(
+        self, ctx: Context, t: float, layer: str, agents: np.ndarray
+    ) -> np.ndarray | None:
+        """This measure's multiplier of the contacts of ``agents`` in ``layer`` now.
+
+        Applied on both sides of a contact (infectious and susceptible), on top of isolation
+        and quarantine; ``None`` means 1 for all (e.g. only residents of closed communities
+        get a factor). Called with the few agents the engine needs, never the population.
+        """
+        return None
+
+    def scale_rates(self, ctx: Context, t: float, rates: LayerRates) -> None:
+        """Scale layers' transmission rates in some of their groups (e.g. people at home)."""
 
     def restrict_travel(self, ctx: Context, t: float, who: np.ndarray, free: np.ndarray) -> None:
         """Clear ``free[k]`` for would-be travellers ``who[k]`` this measure keeps home."""
 
-    def extra_layers(self, ctx: Context, t: float) -> list[Layer]:
+    def extra_layers(self, ctx: Context, t: float) -> list[Mixing]:
         """Mixing layers this measure adds for this step (e.g. a quarantine site's facility)."""
         return []
 

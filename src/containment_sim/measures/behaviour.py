@@ -24,7 +24,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from containment_sim.measures.base import ContactFactors, Context, Measure, register
+from containment_sim.measures.base import Context, LayerRates, Measure, register
 from containment_sim.scenario import Fraction, FractionSchedule, MeasureSpec
 
 __all__ = ["GatheringBan", "GatheringBanSpec", "StayHome", "StayHomeSpec"]
@@ -68,13 +68,13 @@ class _LayerRateMeasure(Measure):
         """The factor applied to ``layer``'s rate in the covered regions at time ``t``."""
         return 1.0 - self.reductions().get(layer, 0.0) * self.level(self.spec.compliance, t)
 
-    def contact_factors(self, ctx: Context, t: float, factors: ContactFactors) -> None:
+    def scale_rates(self, ctx: Context, t: float, rates: LayerRates) -> None:
         for layer in self.reductions():
             factor = self.multiplier(layer, t)
             if factor == 1.0:
                 continue
             groups = self.communities if layer == "community" else self.regions
-            factors.scale_rate(layer, groups, factor)
+            rates.scale(layer, groups, factor)
 
 
 @register(StayHomeSpec)

@@ -1,20 +1,26 @@
 """Case management shared by the internal measures (内防扩散).
 
 The case book knows who is suspected, tested, confirmed or under observation as a close
-contact.
+contact. Measures talk to each other only through it: care seeking, checkpoints and tracing
+request tests, testing confirms, and confirmation notifies its listeners (hospital beds,
+tracing, reactive community closure). One book exists per run (``ctx.service(CaseBook)``).
 
-Measures talk to each other only through this book: care seeking and tracing request tests,
-testing confirms, and confirmation notifies its listeners (hospital beds, tracing, reactive
-community closure). One book exists per run (``ctx.service(CaseBook)``).
+Its work follows the cases, not the population: tests wait in one first-come-first-served
+queue per priority (requests arrive in time order), and the people it follows (suspected,
+confirmed and isolated, contacts under observation) are :class:`~containment_sim.agentsets.
+AgentSet` s. A status closes when the person dies, or when a suspected case recovers and is no
+longer PCR-positive.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from enum import IntEnum
 
 import numpy as np
 
+from containment_sim.agentsets import AgentSet
 from containment_sim.measures.base import Context
 from containment_sim.world import Isolation, State
 
@@ -30,7 +36,7 @@ class Priority(IntEnum):
 
 
 class ContactStatus(IntEnum):
-    """Where a traced close contact (密切接触者) is: exactly one of these while traced."""
+    """Where a traced close contact (密切接触者) is: exactly one of these while observed."""
 
     NONE = 0
     SITE = 1
@@ -39,6 +45,9 @@ class ContactStatus(IntEnum):
 
 ConfirmListener = Callable[[Context, float, np.ndarray], None]
 
+DAILY_COUNTS = ("n_suspected", "n_confirmed_active", "n_contacts_observed", "n_site_overflow")
+"""The end-of-day stocks the case book reports, by home region."""
+
 
 class CaseBook:
     """Suspected and confirmed cases, the test queue, the lab, and traced contacts.
@@ -46,9 +55,13 @@ class CaseBook:
     Attributes:
         confirmed_time: When each agent was confirmed (``inf`` if never).
         requested: Whether the agent has a test queued or in the lab.
-        suspected: Whether the agent is a suspected case (a care seeker awaiting a result).
+        suspects: Suspected cases (care seekers and travellers detected with symptoms) until
+            a result, death, or recovery with a negative PCR.
         contact: ``ContactStatus`` of each agent in its current tracing episode.
-        site_overflow: Whether a contact was sent home because the sites were full.
+        observed: Contacts under observation (``contact`` not ``NONE``).
+        overflow: Contacts at home because the quarantine sites were full.
+        isolated_cases: Confirmed cases still isolated.
+        listeners: Called with ``(ctx, t, agents)`` when agents are confirmed.
     """
 
     def __init__(self, ctx: Context):
@@ -56,17 +69,29 @@ class CaseBook:
         self.ctx = ctx
         self.confirmed_time = np.full(n, np.inf)
         self.requested = np.zeros(n, dtype=bool)
-        self.suspected = np.zeros(n, dtype=bool)
         self.contact = np.zeros(n, dtype=np.int8)
-        self.site_overflow = np.zeros(n, dtype=bool)
-        self._queue: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.suspects = AgentSet(n)
+        self.observed = AgentSet(n)
+        self.overflow = AgentSet(n)
+        self.isolated_cases = AgentSet(n)
+        self._queues: list[deque[np.ndarray]] = [deque() for _ in Priority]
         self._lab: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.listeners: list[ConfirmListener] = []
 
     @property
+    def suspected(self) -> np.ndarray:
+        """Mask of suspected cases."""
+        return self.suspects.mask
+
+    @property
+    def site_overflow(self) -> np.ndarray:
+        """Mask of contacts at home because the sites were full."""
+        return self.overflow.mask
+
+    @property
     def n_queued(self) -> int:
-        """Tests waiting for lab capacity."""
-        return sum(a.size for a, _, _ in self._queue)
+        """Tests waiting for lab capacity (entries of people who died meanwhile included)."""
+        return sum(a.size for queue in self._queues for a in queue)
 
     def request_tests(
         self, agents: np.ndarray, priority: Priority, t: float, suspected: bool = False
@@ -79,32 +104,46 @@ class CaseBook:
         if agents.size == 0:
             return
         self.requested[agents] = True
-        self.suspected[agents] |= suspected
-        self._queue.append((agents, np.full(agents.size, int(priority)), np.full(agents.size, t)))
+        if suspected:
+            self.suspects.add(agents)
+        self._queues[int(priority)].append(agents)
 
     def take(
         self, capacity: int, eligible: Callable[[np.ndarray], np.ndarray] | None = None
     ) -> np.ndarray:
         """Remove up to ``capacity`` queued tests, by priority then request time.
 
+        Entries of people who died while waiting are dropped on the way.
+
         Args:
             capacity: Tests available.
             eligible: Optional mask function restricting which queued agents this lab serves.
         """
-        if not self._queue or capacity <= 0:
+        chosen: list[np.ndarray] = []
+        left = capacity
+        for queue in self._queues:
+            kept: deque[np.ndarray] = deque()
+            while queue and left > 0:
+                chunk = self._alive(queue.popleft())
+                mask = np.ones(chunk.size, dtype=bool) if eligible is None else eligible(chunk)
+                take = np.flatnonzero(mask)[:left]
+                chosen.append(chunk[take])
+                left -= take.size
+                rest = np.ones(chunk.size, dtype=bool)
+                rest[take] = False
+                if rest.any():
+                    kept.append(chunk[rest])
+            queue.extendleft(reversed(kept))
+        if not chosen:
             return np.empty(0, dtype=np.int64)
-        agents, prio, when = (np.concatenate(parts) for parts in zip(*self._queue, strict=True))
-        alive = self.ctx.world.state[agents] != State.DEAD
-        self.requested[agents[~alive]] = False
-        self.suspected[agents[~alive]] = False
-        agents, prio, when = agents[alive], prio[alive], when[alive]
-        order = np.lexsort((when, prio))
-        candidates = order if eligible is None else order[eligible(agents[order])]
-        chosen = candidates[:capacity]
-        keep = np.ones(agents.size, dtype=bool)
-        keep[chosen] = False
-        self._queue = [(agents[keep], prio[keep], when[keep])] if keep.any() else []
-        return agents[chosen]
+        return np.concatenate(chosen)
+
+    def _alive(self, agents: np.ndarray) -> np.ndarray:
+        dead = self.ctx.world.state[agents] == State.DEAD
+        if dead.any():
+            self.requested[agents[dead]] = False
+            self.suspects.discard(agents[dead])
+        return agents[~dead]
 
     def to_lab(self, agents: np.ndarray, result_time: np.ndarray, positive: np.ndarray) -> None:
         """Samples taken: results come back at ``result_time``."""
@@ -120,7 +159,7 @@ class CaseBook:
         self._lab = [(agents[~due], when[~due], positive[~due])] if (~due).any() else []
         agents, positive = agents[due], positive[due]
         self.requested[agents] = False
-        self.suspected[agents[~positive]] = False
+        self.suspects.discard(agents[~positive])
         return agents, positive
 
     def deliver(self, t: float) -> None:
@@ -132,22 +171,74 @@ class CaseBook:
     def confirm(self, agents: np.ndarray, t: float) -> np.ndarray:
         """Confirm cases: isolate them and notify the listeners; returns the newly confirmed."""
         agents = agents[~np.isfinite(self.confirmed_time[agents])]
-        agents = agents[self.ctx.world.state[agents] != State.DEAD]
+        dead = self.ctx.world.state[agents] == State.DEAD
+        self.suspects.discard(agents[dead])
+        agents = np.unique(agents[~dead])
         if agents.size == 0:
             return agents
         self.confirmed_time[agents] = t
-        self.suspected[agents] = False
-        self.contact[agents] = ContactStatus.NONE
-        self.site_overflow[agents] = False
-        self.ctx.keep_apart(np.sort(agents), Isolation.ISOLATED, t)
+        self.suspects.discard(agents)
+        self.end_observation_of(agents)
+        self.ctx.keep_apart(agents, Isolation.ISOLATED, t)
+        self.isolated_cases.add(agents)
         self.ctx.count("new_confirmed", agents)
         for listener in self.listeners:
             listener(self.ctx, t, agents)
         return agents
 
+    def observe(self, agents: np.ndarray, status: ContactStatus) -> None:
+        """Record that traced contacts are now under observation at a site or at home."""
+        self.contact[agents] = status
+        self.observed.add(agents)
+
+    def end_observation_of(self, agents: np.ndarray) -> None:
+        """These people are no longer observed contacts (confirmed, released, dead)."""
+        self.contact[agents] = ContactStatus.NONE
+        self.observed.discard(agents)
+        self.overflow.discard(agents)
+
     def contact_under_observation(self) -> np.ndarray:
         """Mask of traced contacts still quarantined (at a site or at home)."""
-        return (self.contact == ContactStatus.SITE) | (self.contact == ContactStatus.HOME)
+        return self.observed.mask
+
+    def end_observation(self) -> None:
+        """Forget contacts whose quarantine has ended (released, confirmed or dead)."""
+        members = self.observed.members()
+        isolation = self.ctx.world.isolation[members]
+        status = self.contact[members]
+        still = ((status == ContactStatus.SITE) & (isolation == Isolation.SITE)) | (
+            (status == ContactStatus.HOME) & (isolation == Isolation.HOME)
+        )
+        self.end_observation_of(members[~still])
+
+    def close(self, t: float) -> None:
+        """Close the statuses of people who died, recovered or were discharged.
+
+        A suspected case who died, or recovered and is no longer PCR-positive, is no longer
+        suspected; a confirmed case is active while isolated.
+        """
+        world = self.ctx.world
+        self.end_observation()
+        suspects = self.suspects.members()
+        state = world.state[suspects]
+        over = (state == State.DEAD) | (
+            (state == State.RECOVERED) & (world.pcr_until[suspects] <= t)
+        )
+        self.requested[suspects[over & (state == State.DEAD)]] = False
+        self.suspects.keep(~over)
+        cases = self.isolated_cases.members()
+        self.isolated_cases.keep(world.isolation[cases] == Isolation.ISOLATED)
+
+    def daily_counts(self, t: float) -> dict[str, np.ndarray]:
+        """End-of-day stocks by home region (:data:`DAILY_COUNTS`), after :meth:`close`."""
+        self.close(t)
+        region, n = self.ctx.population.region, self.ctx.population.n_regions
+        return {
+            "n_suspected": self.suspects.counts(region, n),
+            "n_confirmed_active": self.isolated_cases.counts(region, n),
+            "n_contacts_observed": self.observed.counts(region, n),
+            "n_site_overflow": self.overflow.counts(region, n),
+        }
 
     def check(self) -> None:
         """Assert the book agrees with the world (for tests)."""
@@ -156,15 +247,7 @@ class CaseBook:
         home = self.contact == ContactStatus.HOME
         assert np.all(world.isolation[site] == Isolation.SITE), "contact at a site not at a site"
         assert np.all(world.isolation[home] == Isolation.HOME), "contact at home not at home"
+        assert np.array_equal(self.observed.mask, site | home), "observed contacts"
         confirmed = np.isfinite(self.confirmed_time)
         assert not np.any(self.suspected & confirmed), "suspected and confirmed"
         assert np.all(world.isolation[confirmed & (world.state <= State.ILL)] == Isolation.ISOLATED)
-
-    def end_observation(self) -> None:
-        """Forget contacts whose quarantine has ended (released, confirmed or dead)."""
-        world = self.ctx.world
-        site = (self.contact == ContactStatus.SITE) & (world.isolation != Isolation.SITE)
-        home = (self.contact == ContactStatus.HOME) & (world.isolation != Isolation.HOME)
-        ended = site | home
-        self.contact[ended] = ContactStatus.NONE
-        self.site_overflow[ended] = False

@@ -31,10 +31,10 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat
 
-from containment_sim.measures.base import ContactFactors, Context, Measure, register
+from containment_sim.layers import Mixing, RangeSlots
+from containment_sim.measures.base import Context, Measure, register
 from containment_sim.measures.cases import CaseBook
 from containment_sim.scenario import FractionSchedule, MeasureSpec
-from containment_sim.transmission import Layer
 from containment_sim.world import Isolation, Source, State
 
 __all__ = ["CommunityClosure", "CommunityClosureSpec"]
@@ -89,8 +89,11 @@ class CommunityClosure(Measure):
             ctx.service(CaseBook).listeners.append(self._confirmed)
         self.closed_until = np.where(np.isfinite(self.closed_from), self.end, np.inf)
         self.agent = self._choose_purchasing_agents(ctx)
+        self.agents = np.flatnonzero(self.agent)
+        self.serving = np.zeros(pop.size, dtype=bool)
         self.out_since = np.full(pop.size, np.inf)
         self.closed = np.zeros(n, dtype=bool)
+        self._now = (np.nan, np.zeros(n))
         self.unserved_days = np.zeros(n)
         self.served = np.ones(n)
         self.handovers = np.zeros(n)
@@ -138,23 +141,29 @@ class CommunityClosure(Measure):
         if self.spec.replace_after is not None:
             self._replace_agents(ctx, t)
         serving = self._serving(ctx)
+        self.serving[self.agents] = False
+        self.serving[serving] = True
         self._supply(ctx, serving)
         self.unserved_days[self.closed & was_closed] += 1.0 - self.served[self.closed & was_closed]
         ctx.record(
             "closures",
             closure=self.name,
             closed_communities=int(self.closed.sum()),
-            serving_agents=int(np.count_nonzero(serving & self.closed[ctx.population.community])),
+            serving_agents=int(serving.size),
             served_share=float(self.served[self.closed].mean()) if self.closed.any() else 1.0,
             compliance=float(self.compliance(t)[self.closed].mean()) if self.closed.any() else 0.0,
         )
 
     def _serving(self, ctx: Context) -> np.ndarray:
-        """Mask of purchasing agents able to serve now: alive, not ill, not kept apart."""
-        world = ctx.world
-        state = world.state
+        """Purchasing agents of closed communities able to serve now.
+
+        They are alive, not ill, not kept apart and in the city.
+        """
+        world, agents = ctx.world, self.agents
+        state = world.state[agents]
         ill = (state == State.SYMPTOMATIC) | (state == State.ILL) | (state == State.DEAD)
-        return self.agent & ~ill & (world.isolation == Isolation.NONE) & world.present
+        ok = ~ill & (world.isolation[agents] == Isolation.NONE) & world.present[agents]
+        return agents[ok & self.closed[ctx.population.community[agents]]]
 
     def _supply(self, ctx: Context, serving: np.ndarray) -> None:
         """Each community's served share and handovers per serving agent today."""
@@ -168,10 +177,11 @@ class CommunityClosure(Measure):
 
     def _replace_agents(self, ctx: Context, t: float) -> None:
         """Agents out of service for ``replace_after`` days hand over to a healthy resident."""
-        out = self.agent & ~self._serving(ctx)
-        self.out_since[~out] = np.inf
-        self.out_since[out] = np.minimum(self.out_since[out], t)
-        due = np.flatnonzero(out & (t - self.out_since >= self.spec.replace_after))
+        agents = self.agents
+        out = ~np.isin(agents, self._serving(ctx)) & self.closed[ctx.population.community[agents]]
+        self.out_since[agents[~out]] = np.inf
+        self.out_since[agents[out]] = np.minimum(self.out_since[agents[out]], t)
+        due = agents[out & (t - self.out_since[agents] >= self.spec.replace_after)]
         if due.size == 0:
             return
         pop, world = ctx.population, ctx.world
@@ -193,26 +203,30 @@ class CommunityClosure(Measure):
             new = free[self.rng.integers(free.size)]
             self.agent[old], self.agent[new] = False, True
             self.out_since[old] = np.inf
+            self.agents = np.flatnonzero(self.agent)
             ctx.record("agent_replacements", closure=self.name, community=int(pop.community[old]),
                        replaced=int(old), by=int(new))  # fmt: skip
 
     def compliance(self, t: float) -> np.ndarray:
         """Compliance of each community's residents now (0 where the community is open)."""
+        if self._now[0] == t:
+            return self._now[1]
         level = self.level(self.spec.compliance, t)
         decay = np.exp(-self.spec.decay * self.unserved_days) if self.spec.decay > 0 else 1.0
-        return np.where(self.closed, level * decay, 0.0)
+        self._now = (t, np.where(self.closed, level * decay, 0.0))
+        return self._now[1]
 
-    def _confined(self, ctx: Context) -> np.ndarray:
-        """Residents of closed communities, purchasing agents excepted."""
-        return self.closed[ctx.population.community] & ~self.agent
+    def _confined(self, ctx: Context, agents: np.ndarray) -> np.ndarray:
+        """Which of ``agents`` live in a closed community (purchasing agents excepted)."""
+        return self.closed[ctx.population.community[agents]] & ~self.agent[agents]
 
-    def contact_factors(self, ctx: Context, t: float, factors: ContactFactors) -> None:
-        if not self.closed.any():
-            return
-        confined = np.flatnonzero(self._confined(ctx))
-        keep = 1.0 - self.compliance(t)[ctx.population.community[confined]]
-        factors.scale("community", confined, keep)
-        factors.scale("region", confined, keep)
+    def contact_factor(
+        self, ctx: Context, t: float, layer: str, agents: np.ndarray
+    ) -> np.ndarray | None:
+        if layer not in ("community", "region") or not self.closed.any():
+            return None
+        keep = 1.0 - self.compliance(t)[ctx.population.community[agents]]
+        return np.where(self._confined(ctx, agents), keep, 1.0).astype(np.float32)
 
     def restrict_travel(self, ctx: Context, t: float, who: np.ndarray, free: np.ndarray) -> None:
         if not self.closed.any():
@@ -233,22 +247,28 @@ class CommunityClosure(Measure):
             f"delivery:{self.name}:residents": spec.delivery_beta / spec.resupply_days,
         }
 
-    def extra_layers(self, ctx: Context, t: float) -> list[Layer]:
+    def extra_layers(self, ctx: Context, t: float) -> list[Mixing]:
         if self.spec.delivery_beta == 0 or not self.closed.any() or not self.agent.any():
             return []
         pop, world = ctx.population, ctx.world
-        serving = self._serving(ctx) & self.closed[pop.community]
-        residents = self._confined(ctx) & (world.isolation < Isolation.SITE)
-        residents &= world.present & (world.state != State.DEAD)
-        n_residents = np.bincount(pop.community[residents], minlength=pop.n_communities)
-        denominator = np.full(pop.n_communities, np.inf)
-        np.divide(n_residents, self.handovers, out=denominator, where=self.handovers > 0)
-        size = n_residents + np.bincount(pop.community[serving], minlength=pop.n_communities)
-        agents_f, residents_f = serving.astype(np.float32), residents.astype(np.float32)
-        beta, name = self.spec.delivery_beta, self.name
+        size = ctx.group_size("community")
+        agents = np.bincount(pop.community[self.agents], minlength=pop.n_communities)
+        residents = np.maximum(size - agents, 0)  # deliveries spread over every household
+        denominator = np.zeros(pop.n_communities)
+        np.divide(residents, self.handovers, out=denominator, where=self.handovers > 0)
+        serving = self.serving
+
+        def agent_side(x: np.ndarray) -> np.ndarray:
+            return serving[x].astype(np.float32)
+
+        def resident_side(x: np.ndarray) -> np.ndarray:
+            ok = self._confined(ctx, x) & (world.isolation[x] < Isolation.SITE)
+            return ok.astype(np.float32)
+
+        slots, beta, name = RangeSlots(pop.community_start), self.spec.delivery_beta, self.name
         return [
-            Layer(Source.DELIVERY, beta, pop.community, size, agents_f, residents_f,
-                  denominator, key=f"delivery:{name}:agents"),
-            Layer(Source.DELIVERY, beta, pop.community, size, residents_f, agents_f,
-                  denominator, key=f"delivery:{name}:residents"),
+            Mixing(f"delivery:{name}:agents", Source.DELIVERY, beta, pop.community, size, slots,
+                   agent_side, resident_side, denominator),
+            Mixing(f"delivery:{name}:residents", Source.DELIVERY, beta, pop.community, size,
+                   slots, resident_side, agent_side, denominator),
         ]  # fmt: skip
