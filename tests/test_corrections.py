@@ -205,7 +205,8 @@ def test_people_detected_at_a_checkpoint_are_tested_confirmed_and_traced() -> No
     assert before_last <= confirmed <= detected
     cases = engine.service(CaseBook)
     confirmed = np.isfinite(cases.confirmed_time)
-    assert np.all(engine.world.isolation[confirmed & (engine.world.state <= State.ILL)] == 3)
+    ill = confirmed & (engine.world.state <= State.ILL)
+    assert np.all(engine.world.isolation[ill] == Isolation.ISOLATED)
     # and they are traced: their household members become contacts under observation
     traced = run(road_town({"cp": checkpoint, "lab": LAB, "trace": trace})).summary
     assert traced["confirmed"] >= detected and traced["contacts_traced"] > detected

@@ -54,3 +54,26 @@ def test_scale_simulates_a_fraction() -> None:
         mobility={"trips": []},
     )
     assert generate_population(scenario).size == 3000
+
+
+def test_every_household_has_an_adult_and_the_ages_still_follow_the_census() -> None:
+    scenario = make_scenario(
+        population={"regions": [{"name": "A", "population": 300_000, "communities": 80}]},
+        mobility={"trips": []},
+    )
+    pop = generate_population(scenario)
+    adult = pop.age_band >= 2  # 20 and over
+    adults_per_household = np.bincount(pop.household, weights=adult)
+    assert adults_per_household.min() >= 1, "no household without a person of 18 or over"
+    sizes = np.bincount(pop.household)
+    alone = np.flatnonzero(sizes[pop.household] == 1)
+    assert alone.size > 10_000 and (pop.age_band[alone] >= 2).all(), "nobody under 20 lives alone"
+    ages = np.bincount(pop.age_band, minlength=9) / pop.size
+    probs = np.asarray(scenario.population.age_distribution)
+    probs = probs / probs.sum()
+    # households are drawn independently: the count of a band is a sum of independent
+    # per-household counts, whose SE is below that of independent agents times sqrt(max size)
+    assert np.all(np.abs(ages - probs) < 4 * np.sqrt(6 * probs * (1 - probs) / pop.size))
+    expected = np.asarray(scenario.population.household_size)
+    share = np.bincount(sizes, minlength=7)[1:] / sizes.size
+    assert np.all(np.abs(share - expected) < 4 * np.sqrt(expected * (1 - expected) / sizes.size))

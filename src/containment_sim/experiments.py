@@ -41,7 +41,7 @@ CURVES: tuple[str, ...] = (
 TABLE_TOTALS: dict[str, dict[str, str]] = {
     "sites": {"occupancy": "site_occupancy", "capacity": "site_capacity"},
     "hospitals": {"occupied": "hospital_occupied", "beds": "hospital_beds",
-                  "overflow": "hospital_overflow"},
+                  "waiting": "hospital_waiting"},
     "checkpoints": {"travellers": "checkpoint_travellers", "screened": "checkpoint_screened",
                     "unchecked": "checkpoint_unchecked", "capacity": "checkpoint_capacity"},
 }  # fmt: skip

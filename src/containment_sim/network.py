@@ -157,8 +157,8 @@ class RoadNetwork:
         route = np.repeat(np.arange(self.route_daily.size), counts)
         lo, hi = starts[self.route_origin[route]], starts[self.route_origin[route] + 1]
         who = lo + (rng.random(route.size) * (hi - lo)).astype(np.int64)
-        who, first = np.unique(who, return_index=True)
-        route = route[first]
+        once = population.once(who)
+        who, route = who[once], route[once]
         if road_pass is None:
             return who, route
         gets_through = rng.random(who.size) < self.route_pass(road_pass)[route]

@@ -87,6 +87,21 @@ class Population:
         """Number of agents living in each region."""
         return np.diff(self.region_start)
 
+    @cached_property
+    def _position(self) -> np.ndarray:
+        return np.zeros(self.size, dtype=np.int32)
+
+    def once(self, agents: np.ndarray) -> np.ndarray:
+        """Mask keeping one entry of each agent in ``agents`` (repeats dropped).
+
+        O(len(agents)), without sorting (draws of people may repeat someone); the same input
+        always keeps the same entries.
+        """
+        position = np.arange(agents.size, dtype=np.int32)
+        scratch = self._position
+        scratch[agents] = position
+        return scratch[agents] == position
+
 
 def generate_population(scenario: Scenario) -> Population:
     """Build the synthetic population of a scenario (deterministic for ``scenario.seed``)."""
@@ -112,17 +127,40 @@ def generate_population(scenario: Scenario) -> Population:
     household = np.repeat(np.arange(sizes.size, dtype=np.int32), sizes)
     community = household_community[household]
     region = community_region[community]
-    age_probs = np.asarray(spec.age_distribution, dtype=float)
-    age_band = rng.choice(age_probs.size, size=household.size, p=age_probs / age_probs.sum())
+    age_band = _ages(rng, np.asarray(spec.age_distribution, dtype=float), sizes)
     return Population(
         region=region.astype(np.int16),
         community=community.astype(np.int32),
         household=household,
-        age_band=age_band.astype(np.int8),
+        age_band=age_band,
         region_names=tuple(scenario.region_names),
         community_region=community_region,
         household_community=household_community,
     )
+
+
+ADULT_BANDS = 2
+"""The first age band of household heads (20 and over): every household has an adult."""
+
+
+def _ages(rng: np.random.Generator, distribution: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Age bands of everyone, household by household: an adult head, then the others.
+
+    Every family household has a householder (户主) who is an adult (the census's household
+    definition); heads are drawn from the adult part of the age distribution, and the other
+    members from what the heads leave of it, so the whole population keeps the distribution
+    (a band the heads would exhaust is drawn for heads only, and the rest renormalised).
+    """
+    probs = distribution / distribution.sum()
+    n, heads = int(sizes.sum()), sizes.size
+    head = np.where(np.arange(probs.size) >= ADULT_BANDS, probs, 0.0)
+    head /= head.sum()
+    others = np.maximum(n * probs - heads * head, 0.0)
+    others = others / others.sum() if others.sum() > 0 else probs
+    age = rng.choice(probs.size, size=n, p=others).astype(np.int8)
+    start = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    age[start] = rng.choice(probs.size, size=heads, p=head)
+    return age
 
 
 def _household_sizes(rng: np.random.Generator, n_agents: int, probs: np.ndarray) -> np.ndarray:

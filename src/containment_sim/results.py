@@ -38,16 +38,19 @@ FLOW_COLUMNS: tuple[str, ...] = (
     "new_symptomatic", "new_recoveries", "new_deaths", "new_returnees", "new_returnees_blocked",
     "new_exported", "new_isolated", "new_quarantined", "n_travellers",
     "new_tests", "new_confirmed", "new_contacts_traced", "new_site_admissions",
+    "new_waiting_bed", "new_infections_waiting", "new_deaths_waiting",
 )  # fmt: skip
 """Daily flow columns, in order (``n_travellers``: trips made that day)."""
 
 OTHER_STOCKS: tuple[str, ...] = (
     "n_away", "n_home_quarantine", "n_site_quarantine", "n_isolated",
     "n_suspected", "n_confirmed_active", "n_contacts_observed", "n_site_overflow",
+    "n_waiting_bed",
 )  # fmt: skip
 """End-of-day stocks besides the disease states: away in the epicentre; in home quarantine,
 at a quarantine site, isolated; suspected cases awaiting a result; confirmed cases still
-isolated; traced contacts under observation; contacts at home because the sites were full."""
+isolated; traced contacts under observation; contacts at home because the sites were full;
+cases isolated at home waiting for a hospital bed."""
 
 _SOURCE_COLUMN = {
     Source.HOUSEHOLD: "new_infections_household",
@@ -354,7 +357,7 @@ def _measure_summary(
         "contacts_traced": int(_column(ts, "new_contacts_traced").sum()),
         "quarantine_person_days": int(quarantine),
         "overflow_person_days": int(_column(ts, "n_site_overflow").sum())
-        + table_sum("hospitals", "overflow"),
+        + int(_column(ts, "n_waiting_bed").sum()),
         "peak_site_occupancy": peak_site,
         "clearance_day": clearance_day(ts),
         "contained": bool(_column(ts, "n_infected")[-1] == 0),

@@ -69,13 +69,16 @@ class Isolation(IntEnum):
     """Where an agent is kept apart, from least to most strict.
 
     Not at all; in home quarantine (居家隔离); in a centralised quarantine site (集中隔离点);
-    isolated as a confirmed case (in a designated hospital, 定点医院).
+    a case isolated at home while it waits for a hospital bed (居家隔离治疗); isolated in a
+    hospital (定点医院 or 方舱). From ``SITE`` on, nobody travels; ``WAITING`` keeps part of its
+    household contacts (``World.leak``).
     """
 
     NONE = 0
     HOME = 1
     SITE = 2
-    ISOLATED = 3
+    WAITING = 3
+    ISOLATED = 4
 
 
 NO_INFECTOR = -1
@@ -143,6 +146,7 @@ class World:
         self.apart = np.zeros((self.population.n_regions, len(Isolation)), dtype=np.int64)
         self.apart[:, Isolation.NONE] = self.population.region_sizes()
         self.releases: Calendar | None = None
+        self.leak: dict[int, tuple[float, float]] = {Isolation.WAITING: (1.0, 0.0)}
 
     @property
     def n_kept_apart(self) -> int:
@@ -161,15 +165,21 @@ class World:
 
         Isolation and quarantine sites remove every household, community and region contact
         (sites have their own facility layer). Home quarantine keeps household contacts and
-        keeps ``1 - compliance`` of the others. ``None`` when nobody is kept apart.
+        keeps ``1 - compliance`` of the others. A case waiting at home for a bed keeps
+        ``leak[WAITING]`` (household share, other share). ``None`` when nobody is kept apart.
         """
         if not self.apart[:, 1:].any():
             return None
         status = self.isolation[idx]
         factor = (status < Isolation.SITE).astype(np.float32)
+        household, other = self.leak[Isolation.WAITING]
+        waiting = status == Isolation.WAITING
         if layer != "household":
             home = status == Isolation.HOME
             factor[home] = 1.0 - self.compliance[idx[home]]
+            factor[waiting] = other
+        else:
+            factor[waiting] = household
         return factor
 
     def keep_apart(
@@ -194,7 +204,7 @@ class World:
         until = until[first]
         keep = (self.state[idx] != State.DEAD) & (self.isolation[idx] <= status)
         idx, until = idx[keep], until[keep]
-        if status == Isolation.ISOLATED:
+        if status >= Isolation.WAITING:
             recovered = self.state[idx] == State.RECOVERED
             until = np.where(recovered, self.pcr_until[idx], np.inf)
         same = self.isolation[idx] == status
@@ -250,7 +260,7 @@ class World:
                 self.isolation_until[apart] = np.inf
                 self._set_status(apart, Isolation.NONE)
         if recovered is not None and recovered.size:
-            isolated = recovered[self.isolation[recovered] == Isolation.ISOLATED]
+            isolated = recovered[self.isolation[recovered] >= Isolation.WAITING]
             if isolated.size:
                 self.isolation_until[isolated] = self.pcr_until[isolated]
                 self._file(isolated)

@@ -27,7 +27,7 @@ from containment_sim.measures.base import Server
 from containment_sim.measures.cases import CaseBook
 from containment_sim.network import RoadNetwork
 from containment_sim.population import Population, generate_population
-from containment_sim.results import Recorder, Result, case_reproduction, summarize
+from containment_sim.results import OTHER_STOCKS, Recorder, Result, case_reproduction, summarize
 from containment_sim.rng import stream
 from containment_sim.scenario import Scenario
 from containment_sim.world import NO_INFECTOR, Flag, InfectionLog, Isolation, Source, State, World
@@ -42,9 +42,9 @@ _N_STATES = len(State)
 _PREVIOUS = {_P: _E, _A: _P, _I: _P, _C: _I, _D: _C}
 """The state each state is entered from (recovery comes from A or C)."""
 _ENTRY_COLUMN = {_I: "new_symptomatic", _R: "new_recoveries", _D: "new_deaths"}
-_CASE_COLUMNS = {"n_suspected": 4, "n_confirmed_active": 5, "n_contacts_observed": 6,
-                 "n_site_overflow": 7}  # fmt: skip
-"""Where the case book's daily counts go among ``results.OTHER_STOCKS``."""
+_APART_COLUMNS = {"n_home_quarantine": Isolation.HOME, "n_site_quarantine": Isolation.SITE,
+                  "n_isolated": Isolation.ISOLATED, "n_waiting_bed": Isolation.WAITING}  # fmt: skip
+"""The end-of-day stocks read from the world's isolation counts."""
 
 ProgressHook = Callable[[int], None]
 """Called with the number of days just completed."""
@@ -92,6 +92,9 @@ class EngineBase:
         self.servers: list[tuple[Measure, Server]] = []
         self._factor_measures = [
             m for m in self.measures if type(m).contact_factor is not Measure.contact_factor
+        ]
+        self._infection_hooks = [
+            m for m in self.measures if type(m).after_infection is not Measure.after_infection
         ]
 
     # --- layers -----------------------------------------------------------------------------
@@ -280,12 +283,14 @@ class EngineBase:
     def _end_day(self, day: int) -> None:
         rec = self.recorder
         rec.stocks[day] = self.stocks
-        rec.other[day, :, 0] = self.away
-        rec.other[day, :, 1:4] = self.world.apart[:, 1:]
+        column = {name: k for k, name in enumerate(OTHER_STOCKS)}
+        rec.other[day, :, column["n_away"]] = self.away
+        for name, status in _APART_COLUMNS.items():
+            rec.other[day, :, column[name]] = self.world.apart[:, status]
         cases = self._services.get(CaseBook)
         if cases is not None:
             for name, counts in cases.daily_counts(day + 1.0).items():
-                rec.other[day, :, _CASE_COLUMNS[name]] = counts
+                rec.other[day, :, column[name]] = counts
         for m in self.active_measures(day + 0.5):
             m.end_day(self, day)
         if self.network.n_roads:
@@ -361,9 +366,15 @@ class EngineBase:
                 rec.count(day, column, region[agents])
             if state == _D:
                 self._resize(agents, -1)
-        self.world.after_transitions(entered.get(State.RECOVERED), entered.get(State.DEAD))
         for m in self.active_measures(t):
             m.after_progression(self, t, entered)
+        self.world.after_transitions(entered.get(State.RECOVERED), entered.get(State.DEAD))
+
+    def _infected_now(self, t: float, infectee: np.ndarray, infector: np.ndarray) -> None:
+        """Measures that follow infections (``after_infection``) see the new ones."""
+        for m in self._infection_hooks:
+            if m.active(t):
+                m.after_infection(self, t, infectee, infector)
 
     def _release(self, t: float) -> None:
         """Quarantines and isolations due by ``t`` end."""

@@ -331,14 +331,15 @@ class DESEngine(EngineBase):
         one = np.array([i])
         if new == _D:
             self._resize(one, -1)
-            self.world.after_transitions(None, one)
-        elif new == _R and self.world.isolation[i]:
-            self.world.after_transitions(one, None)
         if self._progression_hooks:
-            entered = {State(new): np.array([i])}
+            entered = {State(new): one}
             for m in self._progression_hooks:
                 if m.active(t):
                     m.after_progression(self, t, entered)
+        if new == _D:
+            self.world.after_transitions(None, one)
+        elif new == _R and self.world.isolation[i]:
+            self.world.after_transitions(one, None)
 
     def _flush(self) -> None:
         """Add the one-agent bookings kept as plain numbers to the stock book and today's flows."""
@@ -399,6 +400,8 @@ class DESEngine(EngineBase):
         now = self.env.now
         t_next = self.progression.infect_one(self.agents, i, now, source, infector)
         self.log.add_one(i, infector)
+        if self._infection_hooks:
+            self._infected_now(now, np.array([i]), np.array([infector]))
         region = self.agents.region[i]
         self._stock_delta[region * _N_STATES + _S] -= 1
         self._stock_delta[region * _N_STATES + _S + 1] += 1

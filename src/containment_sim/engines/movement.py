@@ -103,8 +103,9 @@ class Movement:
         entry = np.repeat(np.arange(net.outbound_daily.size), rng.poisson(net.outbound_daily))
         region = net.region_of_entry[entry]
         who = starts[region] + (rng.random(entry.size) * sizes[region]).astype(np.int64)
-        who, first = np.unique(who, return_index=True)
-        route = entry[first] * self.n_regions + pop.region[who]
+        once = pop.once(who)
+        who = who[once]
+        route = entry[once] * self.n_regions + pop.region[who]
         keep = np.ones(who.size, dtype=bool)
         if through_roads:
             passing = net.route_pass(self.road_pass, net.entry_route_roads)[route]

@@ -101,6 +101,7 @@ class VectorizedEngine(EngineBase):
             return
         self.progression.infect(world, new.infectee, new.time, new.source, new.infector)
         self.log.add(new.infectee, new.infector)
+        self._infected_now(t, new.infectee, new.infector)
         self._move(new.infectee, State.SUSCEPTIBLE, State.EXPOSED)
         self.recorder.infections(self.day, self.population.region[new.infectee], new.source)
 

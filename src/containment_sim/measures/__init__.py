@@ -6,13 +6,24 @@ Importing this package registers the built-in measure types:
   ``line_suspension``, ``checkpoint``, ``returnee_quarantine``.
 - behaviour (:mod:`~containment_sim.measures.behaviour`): ``stay_home`` (宅家),
   ``gathering_ban``.
-- 内防扩散 (stop spread inside): ``care_seeking``, ``testing``, ``hospital``
-  (:mod:`~containment_sim.measures.care`); ``tracing`` (:mod:`~containment_sim.measures.tracing`);
-  ``quarantine_site`` (:mod:`~containment_sim.measures.sites`); ``community_closure``
+- 内防扩散 (stop spread inside): ``care_seeking`` (:mod:`~containment_sim.measures.care`),
+  ``testing`` (:mod:`~containment_sim.measures.testing`), ``hospital``
+  (:mod:`~containment_sim.measures.hospitals`); ``tracing``
+  (:mod:`~containment_sim.measures.tracing`); ``quarantine_site``
+  (:mod:`~containment_sim.measures.sites`); ``community_closure``
   (:mod:`~containment_sim.measures.closure`).
 """
 
-from containment_sim.measures import behaviour, care, closure, external, sites, tracing
+from containment_sim.measures import (
+    behaviour,
+    care,
+    closure,
+    external,
+    hospitals,
+    sites,
+    testing,
+    tracing,
+)
 from containment_sim.measures.base import (
     IMPLEMENTATIONS,
     Context,
@@ -37,8 +48,10 @@ __all__ = [
     "care",
     "closure",
     "external",
+    "hospitals",
     "register",
     "schedule_value",
     "sites",
+    "testing",
     "tracing",
 ]

@@ -235,6 +235,11 @@ class Measure:
     def before_transmission(self, ctx: Context, t: float) -> None:
         """Called in every step just before transmission."""
 
+    def after_infection(
+        self, ctx: Context, t: float, infectee: np.ndarray, infector: np.ndarray
+    ) -> None:
+        """Called with the infections of a step (one at a time in the discrete-event engine)."""
+
     def contact_factor(
         self, ctx: Context, t: float, layer: str, agents: np.ndarray
     ) -> np.ndarray | None:

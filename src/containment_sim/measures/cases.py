@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 
@@ -77,6 +78,7 @@ class CaseBook:
         self._queues: list[deque[np.ndarray]] = [deque() for _ in Priority]
         self._lab: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.listeners: list[ConfirmListener] = []
+        self.beds: Any = None  # the hospital measure, which places cases in beds
 
     @property
     def suspected(self) -> np.ndarray:
@@ -106,6 +108,8 @@ class CaseBook:
         self.requested[agents] = True
         if suspected:
             self.suspects.add(agents)
+            if self.beds is not None:
+                self.beds.hold(self.ctx, t, agents)
         self._queues[int(priority)].append(agents)
 
     def take(
@@ -160,6 +164,8 @@ class CaseBook:
         agents, positive = agents[due], positive[due]
         self.requested[agents] = False
         self.suspects.discard(agents[~positive])
+        if self.beds is not None:
+            self.beds.let_go(self.ctx, t, agents[~positive])
         return agents, positive
 
     def deliver(self, t: float) -> None:
@@ -179,7 +185,10 @@ class CaseBook:
         self.confirmed_time[agents] = t
         self.suspects.discard(agents)
         self.end_observation_of(agents)
-        self.ctx.keep_apart(agents, Isolation.ISOLATED, t)
+        if self.beds is not None and self.beds.active(t):
+            self.beds.take_in(self.ctx, t, agents)  # a bed, or isolated at home waiting
+        else:
+            self.ctx.keep_apart(agents, Isolation.ISOLATED, t)
         self.isolated_cases.add(agents)
         self.ctx.count("new_confirmed", agents)
         for listener in self.listeners:
@@ -227,7 +236,7 @@ class CaseBook:
         self.requested[suspects[over & (state == State.DEAD)]] = False
         self.suspects.keep(~over)
         cases = self.isolated_cases.members()
-        self.isolated_cases.keep(world.isolation[cases] == Isolation.ISOLATED)
+        self.isolated_cases.keep(world.isolation[cases] >= Isolation.WAITING)
 
     def daily_counts(self, t: float) -> dict[str, np.ndarray]:
         """End-of-day stocks by home region (:data:`DAILY_COUNTS`), after :meth:`close`."""
@@ -250,4 +259,4 @@ class CaseBook:
         assert np.array_equal(self.observed.mask, site | home), "observed contacts"
         confirmed = np.isfinite(self.confirmed_time)
         assert not np.any(self.suspected & confirmed), "suspected and confirmed"
-        assert np.all(world.isolation[confirmed & (world.state <= State.ILL)] == Isolation.ISOLATED)
+        assert np.all(world.isolation[confirmed & (world.state <= State.ILL)] >= Isolation.WAITING)

@@ -50,6 +50,10 @@ in batches, which is met when each serves ~150 households a day with a delivery 
 RESUPPLY_DAYS = 3.0
 """Days between a closed household's deliveries (an assumption; batched purchasing)."""
 
+COMPLIANCE_DECAY = 0.1
+"""Loss of compliance per day of unmet need (an assumption): households left without supplies
+for a week keep e^-0.7 = half of their compliance."""
+
 
 class CommunityClosureSpec(MeasureSpec):
     """Parameters of closed community management."""
@@ -65,7 +69,7 @@ class CommunityClosureSpec(MeasureSpec):
     resupply_days: PositiveFloat = RESUPPLY_DAYS
     replace_after: PositiveFloat | None = None
     delivery_beta: NonNegativeFloat = 0.0
-    decay: NonNegativeFloat = 0.0
+    decay: NonNegativeFloat = COMPLIANCE_DECAY
 
 
 @register(CommunityClosureSpec)
@@ -100,18 +104,31 @@ class CommunityClosure(Measure):
         self.households = np.bincount(pop.household_community, minlength=n)
 
     def _choose_purchasing_agents(self, ctx: Context) -> np.ndarray:
-        """Mask of purchasing agents: up to k working-age residents per community, at random."""
+        """Mask of purchasing agents: up to k working-age residents per community, at random.
+
+        Candidates are drawn in each community's range of agents (O(communities), not
+        O(population)); a community where the draws found fewer than k is searched in full.
+        """
         pop, k = ctx.population, self.spec.purchasing_agents
         agent = np.zeros(pop.size, dtype=bool)
         if k == 0:
             return agent
-        eligible = np.flatnonzero(np.isin(pop.age_band, WORKING_AGES))
-        order = eligible[np.argsort(self.rng.random(eligible.size), kind="stable")]
-        order = order[np.argsort(pop.community[order], kind="stable")]
-        community = pop.community[order]
-        first = np.searchsorted(community, community, side="left")
-        rank = np.arange(order.size) - first
-        agent[order[rank < k]] = True
+        lo, size = pop.community_start[:-1], np.diff(pop.community_start)
+        trials = 8 * k + 8
+        community = np.repeat(np.arange(size.size), trials)
+        candidate = lo[community] + (self.rng.random(community.size) * size[community]).astype(
+            np.int64
+        )
+        ok = np.isin(pop.age_band[candidate], WORKING_AGES) & pop.once(candidate)
+        candidate, community = candidate[ok], community[ok]
+        rank = np.arange(community.size) - np.searchsorted(community, community, side="left")
+        agent[candidate[rank < k]] = True
+        found = np.bincount(community[rank < k], minlength=size.size)
+        for c in np.flatnonzero(found < np.minimum(k, size)):
+            members = np.arange(lo[c], lo[c] + size[c])
+            members = members[np.isin(pop.age_band[members], WORKING_AGES) & ~agent[members]]
+            extra = self.rng.permutation(members)[: k - found[c]]
+            agent[extra] = True
         return agent
 
     def _confirmed(self, ctx: Context, t: float, agents: np.ndarray) -> None:
