@@ -5,10 +5,11 @@ A plain agent-based SEIR run with parameters comparable to the Xianning scenario
 - ``ss.RandomNet(n_contacts=10)``: every agent has about 10 contacts a day, redrawn every step
   (the network is dynamic with edge duration 0);
 - daily steps (``dt = 1 day``), ``--days`` steps;
-- latent period gamma(mean 2.9 d, SD 2.9 d), the default ``LATENT_PERIOD`` of containment-sim;
-- infectious period gamma(mean 10.3 d, SD 2.5 d): the presymptomatic (2.3 +/- 1.5 d) plus the
-  symptomatic or asymptomatic (8.0 +/- 2.0 d) periods of containment-sim's defaults;
-- per-contact, per-day transmission probability ``R0 / (n_contacts * 10.3)`` (``ss.probperday``),
+- latent period gamma(mean 2.9 d, SD 1.8 d), the default ``LATENT_PERIOD`` of containment-sim;
+- infectious period gamma(mean 5.3 d, SD 2.5 d): containment-sim's presymptomatic (2.3 d) plus
+  infectious-after-onset (2.5 d) periods of symptomatic cases (80 %), and presymptomatic plus
+  asymptomatic (5.0 d) periods of the others;
+- per-contact, per-day transmission probability ``R0 / (n_contacts * 5.3)`` (``ss.probperday``),
   so that R0 = 2.2 (the scenario's target, Li et al. 2020);
 - no deaths, births or other modules; ``--init-prev`` of the agents infected at the start.
 
@@ -28,8 +29,8 @@ import time
 
 T_START = time.perf_counter()
 
-LATENT_MEAN, LATENT_SD = 2.9, 2.9
-INFECTIOUS_MEAN, INFECTIOUS_SD = 10.3, 2.5
+LATENT_MEAN, LATENT_SD = 2.9, 1.8
+INFECTIOUS_MEAN, INFECTIOUS_SD = 5.3, 2.5
 
 
 def gamma_days(ss, mean: float, sd: float):

@@ -295,11 +295,10 @@ class Progression:
         new, which = self.next_state[key], self.next_duration[key]
         when = world.t_next[due]
         world.state[due] = new
-        for k, dist in enumerate(self.durations):
-            idx = due[which == k]
-            if idx.size:
-                world.t_next[idx] += sample(dist, self.rng, idx.size)
-        world.t_next[due[which < 0]] = np.inf
+        after = np.full(due.size, np.inf)
+        for k, part in _groups(which, len(self.durations)):
+            after[part] = when[part] + sample(self.durations[k], self.rng, part.size)
+        world.t_next[due] = after
         shedding = (new == _I) | (new == _A)
         if shedding.any():
             fatal = (world.flags[due[shedding]] & _FATAL_BIT).astype(bool)
@@ -307,12 +306,9 @@ class Progression:
                 self.disease.pcr_positive_after_onset, self.rng, int(shedding.sum())
             )
             world.pcr_until[due[shedding]] = np.where(fatal, np.inf, until)
-        out: dict[State, np.ndarray] = {}
-        for state in (_P, _A, _I, _C, _R, _D):
-            idx = due[new == state]
-            if idx.size:
-                out[state] = idx  # type: ignore[index]  # plain int keys hash as the members
-        return out
+        return {  # type: ignore[misc]  # plain int keys hash as the members
+            state: due[part] for state, part in _groups(new, len(State)) if state > _E
+        }
 
     # --- one agent at a time (the discrete-event engine) --------------------------------------
     def infect_one(self, agents: AgentView, i: int, t: float, source: int, infector: int) -> float:
@@ -383,6 +379,15 @@ def transition_table() -> tuple[np.ndarray, np.ndarray]:
             next_state[state * N_FLAG_KEYS + flags] = new
             next_duration[state * N_FLAG_KEYS + flags] = duration
     return next_state, next_duration
+
+
+def _groups(codes: np.ndarray, n: int) -> list[tuple[int, np.ndarray]]:
+    """Positions of each non-negative code below ``n`` (one stable counting sort)."""
+    order = np.argsort(codes, kind="stable")
+    counts = np.bincount(codes[codes >= 0].astype(np.intp), minlength=n)
+    skip = int(np.count_nonzero(codes < 0))
+    bounds = skip + np.concatenate([[0], np.cumsum(counts)])
+    return [(k, order[bounds[k] : bounds[k + 1]]) for k in range(n) if counts[k]]
 
 
 def _buffered(draw: Any) -> Callable[[], float]:

@@ -9,6 +9,8 @@ in proportion to ``w_j f_j``. The kernel draws exactly this without touching eve
    touched and their rates ``F_g`` (hazard per unit susceptibility).
 2. In each such group draw ``M_g ~ Poisson(slots_g * dt * F_g)`` contact events and give each to
    a slot picked uniformly: every slot receives a Poisson number of events of mean ``dt F_g``.
+   (The independent ``M_g`` are drawn as their Poisson total, spread over the groups in
+   proportion to their means: the same law, at the cost of the events, not of the groups.)
 3. An event on an agent who is susceptible, present and in the group is accepted with
    probability ``s_i``, the agent's susceptible-side factor (thinning): the accepted events on
    i form a Poisson process of rate ``F_g s_i``. i is infected if it has at least one accepted
@@ -83,6 +85,20 @@ def transmit(
     return Infections(infectee[first], infector[first], source[first], time[first])
 
 
+def _events(rng: np.random.Generator, mean: np.ndarray) -> np.ndarray:
+    """Independent Poisson numbers of events with the given means, as one entry per event.
+
+    Returns the index (into ``mean``) of each event: a Poisson total, then each event's
+    group drawn in proportion to the means.
+    """
+    cum = np.cumsum(mean)
+    if cum.size == 0 or cum[-1] <= 0:
+        return np.empty(0, dtype=np.int64)
+    n = rng.poisson(cum[-1])
+    which = np.searchsorted(cum, rng.random(n) * cum[-1], side="right")
+    return np.minimum(which, mean.size - 1)
+
+
 def _layer(
     rng: np.random.Generator,
     mx: Mixing,
@@ -110,10 +126,9 @@ def _layer(
     groups = group[start]
     cum = np.cumsum(w)
     total = np.add.reduceat(w, start)
-    events = rng.poisson(mx.slots.count(groups) * dt * mx.rate(groups, total))
-    if not events.any():
+    which = _events(rng, mx.slots.count(groups) * dt * mx.rate(groups, total))
+    if which.size == 0:
         return None
-    which = np.repeat(np.arange(groups.size), events)
     contact = mx.slots.pick(groups[which], rng.random(which.size))
     ok = (state[contact] == 0) & present[contact]
     if mx.present is not None:
@@ -126,9 +141,14 @@ def _layer(
     if contact.size == 0:
         return None
     lo = start[which]
-    base = np.where(lo > 0, cum[np.maximum(lo - 1, 0)], 0.0)
     end = np.r_[start[1:], group.size][which] - 1
-    target = base + rng.random(contact.size) * total[which]
-    pos = np.clip(np.searchsorted(cum, target, side="right"), lo, end)
+    u = rng.random(contact.size)
+    pos = lo.copy()  # a group with one infectious member: the infector is that member
+    many = np.flatnonzero(end > lo)
+    if many.size:
+        first = lo[many]
+        base = np.where(first > 0, cum[np.maximum(first - 1, 0)], 0.0)
+        target = base + u[many] * total[which[many]]
+        pos[many] = np.clip(np.searchsorted(cum, target, side="right"), first, end[many])
     time = t + dt * rng.random(contact.size)
     return contact, source[pos], np.full(contact.size, mx.source, dtype=np.int8), time

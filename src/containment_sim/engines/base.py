@@ -90,12 +90,9 @@ class EngineBase:
         self.stocks = world.counts_by_region()
         self.away = np.bincount(pop.region[~world.present], minlength=pop.n_regions)
         self.servers: list[tuple[Measure, Server]] = []
-        self._factor_measures = [
-            m for m in self.measures if type(m).contact_factor is not Measure.contact_factor
-        ]
-        self._infection_hooks = [
-            m for m in self.measures if type(m).after_infection is not Measure.after_infection
-        ]
+        self._hooks: dict[str, list[Measure]] = {}
+        self._factor_measures = self._implementing("contact_factor")
+        self._infection_hooks = self._implementing("after_infection")
 
     # --- layers -----------------------------------------------------------------------------
     @property
@@ -140,9 +137,8 @@ class EngineBase:
     def _mixings(self, t: float) -> list[Mixing]:
         """The layers mixing at time ``t``: the built-in ones and those measures add."""
         beta = self.scenario.transmission.beta
-        active = self.active_measures(t)
         rates = LayerRates({layer.name: self._n_groups(layer) for layer in LAYERS})
-        for m in active:
+        for m in self.active_measures(t, "scale_rates"):
             m.scale_rates(self, t, rates)
         out = []
         for layer in LAYERS:
@@ -160,7 +156,7 @@ class EngineBase:
                        self.group_sizes[layer.name], slots, factor, factor,
                        scale=rates.get(layer.name), present=present)
             )  # fmt: skip
-        for m in active:
+        for m in self.active_measures(t, "extra_layers"):
             out.extend(m.extra_layers(self, t))
         return out
 
@@ -211,9 +207,17 @@ class EngineBase:
         here = self.world.present[agents]
         return agents[here], arrival[here]
 
-    def active_measures(self, t: float) -> list[Measure]:
-        """Measures in force at time ``t``."""
-        return [m for m in self.measures if m.active(t)]
+    def active_measures(self, t: float, hook: str | None = None) -> list[Measure]:
+        """Measures in force at time ``t`` (only those implementing ``hook``, if named)."""
+        measures = self.measures if hook is None else self._implementing(hook)
+        return [m for m in measures if m.start <= t < m.end]
+
+    def _implementing(self, hook: str) -> list[Measure]:
+        """The measures whose class implements ``hook`` (not the base's no-op)."""
+        if hook not in self._hooks:
+            base = getattr(Measure, hook)
+            self._hooks[hook] = [m for m in self.measures if getattr(type(m), hook) is not base]
+        return self._hooks[hook]
 
     def join_mixing(self, agents: np.ndarray) -> None:
         """Add agents who came into the city to the group sizes of every layer."""
@@ -229,7 +233,7 @@ class EngineBase:
 
     # --- the run -----------------------------------------------------------------------------
     def _start_day(self, day: int) -> None:
-        for m in self.active_measures(day + 0.5):
+        for m in self.active_measures(day + 0.5, "start_day"):
             m.start_day(self, day)
         pop = self.population
         who, dest = self.movement.start_day(day)
@@ -291,7 +295,7 @@ class EngineBase:
         if cases is not None:
             for name, counts in cases.daily_counts(day + 1.0).items():
                 rec.other[day, :, column[name]] = counts
-        for m in self.active_measures(day + 0.5):
+        for m in self.active_measures(day + 0.5, "end_day"):
             m.end_day(self, day)
         if self.network.n_roads:
             self.movement.record_roads(day)
@@ -366,7 +370,7 @@ class EngineBase:
                 rec.count(day, column, region[agents])
             if state == _D:
                 self._resize(agents, -1)
-        for m in self.active_measures(t):
+        for m in self.active_measures(t, "after_progression"):
             m.after_progression(self, t, entered)
         self.world.after_transitions(entered.get(State.RECOVERED), entered.get(State.DEAD))
 
@@ -388,7 +392,7 @@ class EngineBase:
 
     def _measures(self, t: float) -> None:
         """Measures' ``before_transmission``."""
-        for m in self.active_measures(t):
+        for m in self.active_measures(t, "before_transmission"):
             m.before_transmission(self, t)
 
     def _setup_run(self) -> None:

@@ -117,9 +117,7 @@ class DESEngine(EngineBase):
         self._travellers_column = self.recorder.column("n_travellers")
         self._entry_column = [self.recorder.column(_ENTRY_COLUMN.get(s)) for s in range(len(State))]
         self._infection_columns = {int(s): self.recorder.infection_columns(s) for s in Source}
-        self._progression_hooks = [
-            m for m in self.measures if type(m).after_progression is not Measure.after_progression
-        ]
+        self._progression_hooks = self._implementing("after_progression")
         self.layers: dict[str, Mixing] = {}
         self.members: dict[int, tuple[np.ndarray, list[int]]] = {}
         self.events = 0
@@ -247,7 +245,7 @@ class DESEngine(EngineBase):
     # --- travel: journeys on the roads ---------------------------------------------------
     def _start_day(self, day: int) -> None:
         """Measures' day start, today's road conditions, and today's journeys set out."""
-        for m in self.active_measures(day + 0.5):
+        for m in self.active_measures(day + 0.5, "start_day"):
             m.start_day(self, day)
         t, movement = day + 0.5, self.movement
         movement.road_conditions(t)

@@ -56,7 +56,7 @@ class Movement:
         home = np.flatnonzero(status == Isolation.HOME)
         stays = self.rng_travel.random(home.size) < world.compliance[who[home]]
         free[home[stays]] = False
-        for m in engine.active_measures(t):
+        for m in engine.active_measures(t, "restrict_travel"):
             m.restrict_travel(engine, t, who, free)
         return free
 
@@ -64,7 +64,7 @@ class Movement:
         """Today's probability of getting through each road (closures, suspended lines)."""
         engine = self.engine
         self.road_pass = np.ones(self.network.n_roads)
-        for m in engine.active_measures(t):
+        for m in engine.active_measures(t, "road_pass"):
             m.road_pass(engine, t, self.road_pass)
         self.flows[:] = 0
 
@@ -209,7 +209,7 @@ class Movement:
         return np.bincount(route, minlength=routes.shape[0]) @ routes
 
     def _screen(self, crossing: Crossing, t: float) -> Crossing:
-        for m in self.engine.active_measures(t):
+        for m in self.engine.active_measures(t, "cross"):
             m.cross(self.engine, t, crossing)
         return crossing
 

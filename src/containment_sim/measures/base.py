@@ -21,6 +21,7 @@ and only while the measure is active (``start <= t < end``).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar
@@ -51,15 +52,20 @@ __all__ = [
 _S = TypeVar("_S")
 
 
+def compile_schedule(scenario: Scenario, schedule: Schedule) -> tuple[list[float], list[float]]:
+    """A step schedule as sorted times (days) and their values (a constant: one step)."""
+    if isinstance(schedule, int | float):
+        return [0.0], [float(schedule)]
+    steps = sorted(
+        ((scenario.day_of(when), float(v)) for when, v in schedule), key=lambda step: step[0]
+    )
+    return [w for w, _ in steps], [v for _, v in steps]
+
+
 def schedule_value(scenario: Scenario, schedule: Schedule, t: float) -> float:
     """Value of a schedule at time ``t`` (a constant, or the latest step at or before t)."""
-    if isinstance(schedule, int | float):
-        return float(schedule)
-    times = [scenario.day_of(when) for when, _ in schedule]
-    values = [v for _, v in schedule]
-    order = np.argsort(times, kind="stable")
-    k = int(np.searchsorted(np.asarray(times)[order], t, side="right")) - 1
-    return float(np.asarray(values)[order][max(k, 0)])
+    times, values = compile_schedule(scenario, schedule)
+    return values[max(bisect_right(times, t) - 1, 0)]
 
 
 def random_round(rng: np.random.Generator, amount: float) -> int:
@@ -201,14 +207,21 @@ class Measure:
         self.scenario = scenario
         self.start = scenario.day_of(spec.start)
         self.end = np.inf if spec.end is None else scenario.day_of(spec.end)
+        self._schedules: dict[int, tuple[list[float], list[float]]] = {}
 
     def active(self, t: float) -> bool:
         """Whether the measure is in force at time ``t``."""
         return self.start <= t < self.end
 
     def level(self, schedule: Schedule, t: float) -> float:
-        """A schedule's value at time ``t``."""
-        return schedule_value(self.scenario, schedule, t)
+        """A schedule's value at time ``t`` (schedules are read once, then looked up)."""
+        if isinstance(schedule, int | float):
+            return float(schedule)
+        compiled = self._schedules.get(id(schedule))
+        if compiled is None:
+            compiled = self._schedules[id(schedule)] = compile_schedule(self.scenario, schedule)
+        times, values = compiled
+        return values[max(bisect_right(times, t) - 1, 0)]
 
     def setup(self, ctx: Context) -> None:
         """Called once before the first step (resolve names to indices here)."""
