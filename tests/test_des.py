@@ -223,7 +223,7 @@ def test_three_travellers_one_lane_fixed_service_times() -> None:
     engine = queue_engine()
     log = trace(engine, [0.25, 0.25, 0.30], until=0.39)
     assert list(log.index) == [0] and np.isclose(log.loc[0, "end"], 0.35)
-    lanes = engine.journeys.lanes["k"]
+    lanes = engine.measures[0].lanes  # the checkpoint owns its lanes
     assert lanes.count == 1 and len(lanes.queue) == 1, "one in service, one waiting"
     engine.env.run(until=1.0)
     log = pd.DataFrame(engine.recorder.tables["checkpoint_log"]).set_index("agent").sort_index()
@@ -365,8 +365,7 @@ def test_a_returnee_screened_by_two_checkpoints_on_one_road_enters_once() -> Non
     spec = engine.scenario.measures["k"]
     second = type(engine.measures[0])("k2", spec, engine.scenario)
     second.setup(engine)
-    engine.journeys.checkpoints[0].append(second)
-    engine.journeys.lanes["k2"] = type(engine.journeys.lanes["k"])(engine.env, capacity=1)
+    engine.journeys.stops[0].append(second)
     agent = int(engine.movement.returnees.agent[0])
     away = engine.away.copy()
     engine.journeys.arrivals(np.array([agent]), np.array([0.25]), np.array([0]))
@@ -420,3 +419,15 @@ def test_a_lab_follows_its_capacity_schedule_mid_test() -> None:
     engine.env.process(engine._serve(measure, replace(server, work=logged)))
     engine.env.run(until=1.1)
     assert np.allclose(tested, [0.0, 1.005, 1.015])
+
+
+def test_queue_statistics_are_time_averaged_over_the_day() -> None:
+    """Two travellers queue behind one in service for 0.1 and 0.2 days: the daily means are
+    the integrals, not a midnight sample (which would read 0)."""
+    engine = queue_engine()
+    trace(engine, [0.25, 0.25, 0.25], until=1.0)
+    checkpoint = engine.measures[0]
+    mean_waiting, longest, busy = checkpoint.queue.day(1.0)
+    # waiting: 2 people for 0.1 d, then 1 for 0.1 d -> 0.3 person-days over one day
+    assert np.isclose(mean_waiting, 0.3) and longest == 2
+    assert np.isclose(busy, 0.3), "one lane busy for 0.3 days"

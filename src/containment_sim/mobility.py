@@ -21,7 +21,13 @@ import numpy as np
 from containment_sim.population import Population
 from containment_sim.scenario import Scenario, TimePoint
 
-__all__ = ["ReturneePlan", "piecewise_linear", "prevalence_curve", "prevalence_growth"]
+__all__ = [
+    "Epicentre",
+    "ReturneePlan",
+    "piecewise_linear",
+    "prevalence_curve",
+    "prevalence_growth",
+]
 
 
 def piecewise_linear(
@@ -34,31 +40,55 @@ def piecewise_linear(
     return times[order], values[order]
 
 
+class Epicentre:
+    """The epicentre's prevalence curve, read once from the scenario.
+
+    Prevalence is log-linear between the points (exponential growth) and constant outside;
+    with a zero among the points it is linear.
+    """
+
+    def __init__(self, scenario: Scenario):
+        points = scenario.importation.prevalence
+        self.times, self.values = (
+            piecewise_linear(scenario, points) if points else (np.zeros(0), np.zeros(0))
+        )
+        self.log_linear = bool(self.values.size) and bool(np.all(self.values > 0))
+        logs = np.log(np.maximum(self.values, 1e-300))
+        self.logs = logs
+        self.slopes = (
+            np.diff(logs) / np.maximum(np.diff(self.times), 1e-12)
+            if self.values.size > 1
+            else np.zeros(0)
+        )
+
+    def prevalence(self, t: np.ndarray) -> np.ndarray:
+        """Share of the epicentre currently infected at times ``t``."""
+        if self.values.size == 0:
+            return np.zeros_like(t, dtype=float)
+        if not self.log_linear:
+            return np.interp(t, self.times, self.values)
+        return np.exp(np.interp(t, self.times, self.logs))
+
+    def growth(self, t: np.ndarray) -> np.ndarray:
+        """Exponential growth rate (per day) of the prevalence at times ``t``.
+
+        The slope of log prevalence on the segment containing each time; 0 outside the points.
+        """
+        if self.slopes.size == 0:
+            return np.zeros_like(t, dtype=float)
+        k = np.searchsorted(self.times, t, side="right") - 1
+        inside = (k >= 0) & (k < self.slopes.size)
+        return np.where(inside, self.slopes[np.clip(k, 0, self.slopes.size - 1)], 0.0)
+
+
 def prevalence_curve(scenario: Scenario, t: np.ndarray) -> np.ndarray:
     """Epicentre prevalence at times ``t``: log-linear between points, constant outside."""
-    points = scenario.importation.prevalence
-    if not points:
-        return np.zeros_like(t, dtype=float)
-    times, values = piecewise_linear(scenario, points)
-    if np.any(values <= 0):
-        return np.interp(t, times, values)
-    return np.exp(np.interp(t, times, np.log(values)))
+    return Epicentre(scenario).prevalence(t)
 
 
 def prevalence_growth(scenario: Scenario, t: np.ndarray) -> np.ndarray:
-    """Exponential growth rate (per day) of the epicentre prevalence at times ``t``.
-
-    The slope of log prevalence on the segment containing each time; 0 outside the points.
-    """
-    points = scenario.importation.prevalence
-    if len(points) < 2:
-        return np.zeros_like(t, dtype=float)
-    times, values = piecewise_linear(scenario, points)
-    logs = np.log(np.maximum(values, 1e-300))
-    slopes = np.diff(logs) / np.maximum(np.diff(times), 1e-12)
-    k = np.searchsorted(times, t, side="right") - 1
-    inside = (k >= 0) & (k < slopes.size)
-    return np.where(inside, slopes[np.clip(k, 0, slopes.size - 1)], 0.0)
+    """Exponential growth rate (per day) of the epicentre prevalence at times ``t``."""
+    return Epicentre(scenario).growth(t)
 
 
 @dataclass(frozen=True)

@@ -140,6 +140,10 @@ class DESEngine(EngineBase):
             progress(1)
         return self._finish()
 
+    def _setup_run(self) -> None:
+        super()._setup_run()
+        self.journeys.setup()
+
     def _clock(self, progress: ProgressHook | None) -> Generator[simpy.Event, Any, None]:
         """Day starts and ends, and the measures' tick every ``dt``."""
         sc = self.scenario
@@ -195,14 +199,6 @@ class DESEngine(EngineBase):
         """The measures' tick: the phases of a step (engines.plan.STEP) at time ``t``."""
         for phase in self._phases:
             phase(t)
-        for name, lanes in self.journeys.lanes.items():
-            self.record(
-                "checkpoint_queues",
-                time=t,
-                checkpoint=name,
-                waiting=len(lanes.queue),
-                in_service=lanes.count,
-            )
         if self.check:
             self._check()
 
@@ -227,7 +223,10 @@ class DESEngine(EngineBase):
             self._layer_at[k] = mx
             self._accept[k] = 0.0 if mx is None else mx.beta / self._bound[k]
             self._factor_at[k] = None if mx is None else mx.infectious(everyone)
-            self._susceptible[k] = None if mx is None else mx.susceptible(everyone)
+            same = mx is not None and mx.susceptible_factor is mx.infectious_factor
+            self._susceptible[k] = (
+                self._factor_at[k] if same or mx is None else mx.susceptible(everyone)
+            )
             if mx is not None and self._kind[k] == _EXTRA:
                 self.members[k] = _members(mx, self._susceptible[k])
 
@@ -482,6 +481,7 @@ def _members(layer: Mixing, susceptible: np.ndarray | None) -> tuple[np.ndarray,
     inside = np.flatnonzero(layer.group >= 0)
     if susceptible is not None:
         inside = inside[susceptible[inside] > 0]
-    order = inside[np.argsort(layer.group[inside], kind="stable")]
+    group = layer.group[inside]
+    order = inside if np.all(group[1:] >= group[:-1]) else inside[np.argsort(group, kind="stable")]
     starts = np.searchsorted(layer.group[order], np.arange(layer.size.size + 1))
     return order, starts.tolist()

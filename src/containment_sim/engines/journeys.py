@@ -1,10 +1,10 @@
-"""Travellers on the roads in the discrete-event engine: one SimPy process per journey.
+"""Travellers on the roads in the discrete-event engine.
 
 A journey follows the roads of its route in order. On reaching a road the traveller gets
 through with today's probability for that road (closures 封路 and suspended lines 停运 set it,
-the same ``road_pass`` the vectorized engine applies to whole routes); a staffed checkpoint
-(值守卡点) at the start of the road is a queue for its ``lanes`` (a SimPy ``Resource``); then
-the road takes ``length_km / speed_kmh``.
+the same ``road_pass`` the vectorized engine applies to whole routes); measures that stop
+travellers on that road (:meth:`~containment_sim.measures.base.Measure.stop`, e.g. a
+checkpoint's lanes) have their say; then the road takes ``length_km / speed_kmh``.
 
 Three kinds of journey:
 
@@ -15,16 +15,15 @@ Three kinds of journey:
 - ``arrival``: a returnee from the epicentre, at the city boundary at its planned time. A
   returnee whose way home is closed does not come (``Movement.arriving``, one draw over the
   route's roads, shared with the vectorized engine); one turned back at the entry road's
-  checkpoint does not come either.
-  The returnee enters the city (and is infected with the epicentre's prevalence) on leaving
-  the entry road's checkpoint, or at the boundary if there is none, and is welcomed by the
-  measures (e.g. quarantine) on reaching home.
+  checkpoint does not come either. The returnee enters the city (and is infected with the
+  epicentre's prevalence) on leaving the entry road's stop, or at the boundary if there is
+  none, and is welcomed by the measures (e.g. quarantine) on reaching home.
 - ``departure``: a resident leaving the city for the day on an entry road; one still
   infectious on crossing the boundary is counted as an exported infection.
 
-A traveller out of ``patience`` at a checkpoint turns back, drives on unchecked, or takes
-another road (``on_timeout``: ``turn_back``, ``pass``, ``reroute``). A returnee already inside
-the city cannot turn back: it drives on unchecked.
+A journey with no stop on its route needs no process: the roads' pass draws are made as it
+sets out and its end (and a returnee's entry) are single timed events. The others are SimPy
+processes. A traveller told to ``reroute`` takes the shortest way that avoids the road.
 """
 
 from __future__ import annotations
@@ -35,10 +34,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import simpy
+from simpy.events import Timeout
 
-from containment_sim.disease import sample
-from containment_sim.measures.base import Crossing
-from containment_sim.measures.external import Checkpoint
+from containment_sim.measures.base import Measure, Traveller
 
 if TYPE_CHECKING:
     from containment_sim.engines.des import DESEngine
@@ -47,10 +45,6 @@ __all__ = ["Journeys"]
 
 KINDS = ("trip", "arrival", "departure")
 """Journey kinds, in the order of the rows of ``Movement.flows``."""
-
-Outcome = str
-"""How a checkpoint visit ended: ``screened``, ``detected``, ``turned_back``,
-``passed_unchecked`` or ``reroute``."""
 
 
 class Journeys:
@@ -71,16 +65,14 @@ class Journeys:
         self.ends: list[list[int]] = self.network.ends.tolist()
         self.rng = engine.rng("journeys")
         self.random = Random(int(self.rng.integers(2**63))).random
-        self.scale = engine.scenario.population.scale
-        self.checkpoints: list[list[Checkpoint]] = [[] for _ in range(self.network.n_roads)]
-        for m in engine.measures:
-            if isinstance(m, Checkpoint):
-                self.checkpoints[self.network.index(m.spec.road)].append(m)
-        self.lanes: dict[str, simpy.Resource] = {
-            m.name: simpy.Resource(self.env, capacity=m.spec.lanes)
-            for m in engine.measures
-            if isinstance(m, Checkpoint)
-        }
+        self.stops: list[list[Measure]] = [[] for _ in range(self.network.n_roads)]
+
+    def setup(self) -> None:
+        """Find the measures that stop travellers on each road (after the measures' setup)."""
+        for m in self.engine.measures:
+            if type(m).stop is not Measure.stop:
+                for road in m.roads_checked():
+                    self.stops[road].append(m)
 
     # --- starting journeys -----------------------------------------------------------------
     def trips(self, day: int, who: np.ndarray, route: np.ndarray) -> None:
@@ -114,31 +106,57 @@ class Journeys:
         origin: int,
         destination: int,
         depart: float,
-    ) -> simpy.Process:
+    ) -> None:
         """Start one journey along ``path`` (roads in order) at time ``depart``."""
-        return self.env.process(self._journey(agent, kind, path, origin, destination, depart))
+        if any(self.stops[road] for road in path):
+            self.env.process(self._journey(agent, kind, path, origin, destination, depart))
+            return
+        start = Timeout(self.env, max(depart - self.env.now, 0.0), (agent, kind, path, destination))
+        start.callbacks.append(self._set_out)
 
     def _departure_times(self, day: int, n: int) -> np.ndarray:
         lo, hi = self.window
         return day + lo + (hi - lo) * self.rng.random(n)
 
-    # --- one journey -----------------------------------------------------------------------
+    # --- a journey without stops: timed events only -------------------------------------------
+    def _set_out(self, event: simpy.Event) -> None:
+        """Roads drawn as the traveller sets out; its entry and arrival are single events."""
+        agent, kind, path, destination = event.value
+        engine, env, flows = self.engine, self.env, self.engine.movement.flows
+        row, hours = KINDS.index(kind), 0.0
+        traveller = Traveller(agent, kind, env.now, lambda: None)
+        traveller.enter = lambda: self._enter(traveller)
+        if kind == "arrival":
+            self._enter(traveller)
+        for road in path:
+            if kind != "arrival" and self.random() >= engine.movement.road_pass[road]:
+                return  # the road is closed to this traveller: back home
+            flows[row, road] += 1
+            hours += self.length[road] / self.km_per_day
+        end = Timeout(env, hours, (traveller, destination))
+        end.callbacks.append(self._arrive_event)
+
+    def _arrive_event(self, event: simpy.Event) -> None:
+        self._arrive(*event.value)
+
+    # --- a journey with stops: a SimPy process --------------------------------------------
     def _journey(
         self, agent: int, kind: str, path: tuple[int, ...], node: int, destination: int, at: float
     ) -> Generator[simpy.Event, Any, None]:
         env, engine = self.env, self.engine
         if at > env.now:
             yield env.timeout(at - env.now)
-        crossing = _Traveller(agent, kind, at)
+        traveller = Traveller(agent, kind, at, lambda: None)
+        traveller.enter = lambda: self._enter(traveller)
         roads, k, avoid = list(path), 0, set()
         while k < len(roads):
             road = roads[k]
             if kind != "arrival" and self.random() >= engine.movement.road_pass[road]:
                 return  # the road is closed to this traveller: back home
             outcome = "screened"
-            for checkpoint in self.checkpoints[road]:
-                if checkpoint.active(env.now):
-                    outcome = yield from self._checkpoint(checkpoint, crossing, node < 0)
+            for stop in self.stops[road]:
+                if stop.active(env.now):
+                    outcome = yield from stop.stop(engine, env, traveller)
                     if outcome != "screened":
                         break
             if outcome == "reroute":
@@ -153,136 +171,41 @@ class Journeys:
                     continue
                 outcome = "turned_back"
             if outcome == "turned_back":
-                if kind == "arrival" and node < 0:
-                    engine.movement.blocked(crossing.agents)
+                if kind == "arrival" and traveller.outside:
+                    engine.movement.blocked(traveller.agents)
                 return
-            if kind == "arrival" and node < 0:
-                self._enter(crossing)
+            if kind == "arrival" and traveller.outside:
+                self._enter(traveller)
             engine.movement.flows[KINDS.index(kind), road] += 1
-            if crossing.stopped:
+            if traveller.stopped:
                 return  # detected and isolated
             if self.length[road] > 0:
                 yield env.timeout(self.length[road] / self.km_per_day)
             a, b = self.ends[road]
             node = b if node == a else a
             k += 1
-        self._arrive(crossing, destination)
+        self._arrive(traveller, destination)
 
-    def _enter(self, crossing: _Traveller) -> None:
-        """A returnee comes into the city now (once, however many checkpoints it passes)."""
+    # --- ends of journeys -----------------------------------------------------------------
+    def _enter(self, traveller: Traveller) -> None:
+        """A returnee comes into the city now (once, however many stops it passes)."""
         engine = self.engine
-        if engine.world.present[crossing.agent]:
+        if not traveller.outside:
             return
-        crossing.at = self.env.now  # measures see the time the returnee came into the city
-        engine.movement.enter(crossing.agents, np.array([self.env.now]))
-        engine.launch(crossing.agent)
+        traveller.outside = False
+        traveller.at = self.env.now  # measures see the time the returnee came into the city
+        engine.movement.enter(traveller.agents, np.array([self.env.now]))
+        engine.launch(traveller.agent)
 
-    def _arrive(self, crossing: _Traveller, destination: int) -> None:
+    def _arrive(self, traveller: Traveller, destination: int) -> None:
         """The journey is over: the traveller is in the destination (or out of the city)."""
-        engine, agent = self.engine, crossing.agent
-        if crossing.kind == "trip":
-            if int(self.env.now) == int(crossing.at):  # a trip arriving after midnight is over
+        engine, agent = self.engine, traveller.agent
+        if traveller.kind == "trip":
+            if int(self.env.now) == int(traveller.at):  # a trip arriving after midnight is over
                 engine.visit(agent, destination)
-        elif crossing.kind == "departure":
-            engine.movement.export(crossing.agents)
+        elif traveller.kind == "departure":
+            engine.movement.export(traveller.agents)
         else:
-            self._enter(crossing)
+            self._enter(traveller)
             t = self.env.now
-            engine.movement.welcome(crossing.record(), t, t + 1e-9)
-
-    # --- checkpoints ----------------------------------------------------------------------
-    def _checkpoint(
-        self, checkpoint: Checkpoint, crossing: _Traveller, outside: bool
-    ) -> Generator[simpy.Event, Any, Outcome]:
-        """One traveller at a checkpoint: queue for a lane, give up, or be checked.
-
-        Service times and patience are in the full city's time; in a city simulated at
-        ``population.scale`` s they are divided by s, so that the queue keeps the full city's
-        load per lane (the same utilisation and share of travellers out of patience).
-        """
-        spec, env = checkpoint.spec, self.env
-        arrival = env.now
-        checkpoint.counts["travellers"] += 1
-        if spec.capacity == 0 and spec.service_time is None:  # nobody staffs it: all pass
-            return self._log(checkpoint, crossing, arrival, np.nan, "passed_unchecked")
-        lanes = self.lanes[checkpoint.name]
-        patience = spec.patience / self.scale if spec.patience else None
-        with lanes.request() as request:
-            got = yield (request | env.timeout(patience)) if patience else request
-            if patience and request not in got:
-                if spec.on_timeout == "pass" or (crossing.kind == "arrival" and not outside):
-                    outcome = "passed_unchecked"  # a returnee inside the city cannot turn back
-                else:
-                    outcome = "turned_back" if spec.on_timeout == "turn_back" else "reroute"
-                return self._log(checkpoint, crossing, arrival, np.nan, outcome)
-            start = env.now
-            if spec.service_time is not None:
-                duration = float(sample(spec.service_time, checkpoint.rng, 1)[0]) / self.scale
-            else:
-                duration = spec.mean_service_time(self.scale)
-            yield env.timeout(duration)
-        if crossing.kind == "arrival" and outside:
-            self._enter(crossing)
-        detected, registered = checkpoint.screen(
-            self.engine, env.now, crossing.agents, crossing.kind
-        )
-        crossing.stopped |= bool(detected[0])
-        crossing.registered |= bool(registered[0])
-        return self._log(
-            checkpoint, crossing, arrival, start, "detected" if detected[0] else "screened"
-        )
-
-    def _log(
-        self,
-        checkpoint: Checkpoint,
-        crossing: _Traveller,
-        arrival: float,
-        start: float,
-        outcome: str,
-    ) -> Outcome:
-        if outcome in ("turned_back", "passed_unchecked", "reroute"):
-            checkpoint.counts["unchecked"] += 1
-        end = self.env.now
-        self.engine.record(
-            "checkpoint_log",
-            checkpoint=checkpoint.name,
-            kind=crossing.kind,
-            agent=crossing.agent,
-            arrival=arrival,
-            start=start,
-            end=end,
-            wait=(start if start == start else end) - arrival,
-            outcome=outcome,
-        )
-        return outcome
-
-
-class _Traveller:
-    """One traveller on its way: who, which kind of journey, and what checkpoints decided.
-
-    ``at`` is when the journey set out, or, for a returnee who came in, when it entered the
-    city (the time ``after_arrival`` measures judge, e.g. against a quarantine's start).
-    """
-
-    __slots__ = ("agent", "at", "kind", "registered", "stopped")
-
-    def __init__(self, agent: int, kind: str, at: float):
-        self.agent, self.kind, self.at = agent, kind, at
-        self.stopped = self.registered = False
-
-    @property
-    def agents(self) -> np.ndarray:
-        """The traveller as a one-agent index array (for the shared array code)."""
-        return np.array([self.agent])
-
-    def record(self) -> Crossing:
-        """The measures' view of the completed crossing (for ``after_arrival``)."""
-        crossing = Crossing(
-            self.kind,
-            self.agents,
-            np.zeros(1, np.int64),
-            np.zeros((1, 0), bool),
-            np.array([self.at]),
-        )
-        crossing.stopped[0], crossing.registered[0] = self.stopped, self.registered
-        return crossing
+            engine.movement.welcome(traveller.record(), t, t + 1e-9)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from containment_sim.measures.base import Crossing
-from containment_sim.mobility import ReturneePlan, prevalence_curve, prevalence_growth
+from containment_sim.mobility import Epicentre, ReturneePlan
 from containment_sim.world import Isolation, State
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ class Movement:
         scenario = engine.scenario
         self.network = engine.network
         self.returnees = ReturneePlan.build(scenario, engine.population, engine.rng("returnees"))
+        self.epicentre = Epicentre(scenario)
         self.rng_travel = engine.rng("travel")
         self.rng_import = engine.rng("importation")
         self.rng_departure = engine.rng("departure")
@@ -188,10 +189,10 @@ class Movement:
         engine.join_mixing(agents)
         engine.away -= np.bincount(pop.region[agents], minlength=engine.away.size)
         rec.count(engine.day, "new_returnees", pop.region[agents])
-        infected = self.rng_import.random(agents.size) < prevalence_curve(engine.scenario, when)
+        infected = self.rng_import.random(agents.size) < self.epicentre.prevalence(when)
         if infected.any():
             idx = agents[infected]
-            growth = prevalence_growth(engine.scenario, when[infected])
+            growth = self.epicentre.growth(when[infected])
             engine.progression.infect_imported(world, idx, when[infected], growth)
             engine.imported(idx)
             rec.infections(engine.day, pop.region[idx], world.source[idx])

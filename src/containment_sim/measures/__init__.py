@@ -2,8 +2,10 @@
 
 Importing this package registers the built-in measure types:
 
-- 外防输入 (keep infection out, :mod:`~containment_sim.measures.external`): ``road_closure``,
-  ``line_suspension``, ``checkpoint``, ``returnee_quarantine``.
+- 外防输入 (keep infection out): ``road_closure``, ``line_suspension``
+  (:mod:`~containment_sim.measures.roads`), ``checkpoint``
+  (:mod:`~containment_sim.measures.checkpoints`), ``returnee_quarantine``
+  (:mod:`~containment_sim.measures.returnees`).
 - behaviour (:mod:`~containment_sim.measures.behaviour`): ``stay_home`` (宅家),
   ``gathering_ban``.
 - 内防扩散 (stop spread inside): ``care_seeking`` (:mod:`~containment_sim.measures.care`),
@@ -17,9 +19,11 @@ Importing this package registers the built-in measure types:
 from containment_sim.measures import (
     behaviour,
     care,
+    checkpoints,
     closure,
-    external,
     hospitals,
+    returnees,
+    roads,
     sites,
     testing,
     tracing,
@@ -46,10 +50,12 @@ __all__ = [
     "behaviour",
     "build_measures",
     "care",
+    "checkpoints",
     "closure",
-    "external",
     "hospitals",
     "register",
+    "returnees",
+    "roads",
     "schedule_value",
     "sites",
     "testing",

@@ -22,7 +22,7 @@ and only while the measure is active (``start <= t < end``).
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar
 
@@ -41,6 +41,7 @@ __all__ = [
     "LayerRates",
     "Measure",
     "Server",
+    "Traveller",
     "build_measures",
     "places",
     "random_round",
@@ -190,6 +191,45 @@ class Crossing:
         return self.route_roads[self.route, road]
 
 
+class Traveller:
+    """One traveller on the roads in the discrete-event engine, as stops on the way see it.
+
+    Attributes:
+        agent: Who.
+        kind: ``"trip"``, ``"arrival"`` (a returnee) or ``"departure"`` (leaving the city).
+        at: When the journey set out, or, for a returnee who came in, when it entered the city
+            (the time ``after_arrival`` measures judge, e.g. against a quarantine's start).
+        outside: Whether the traveller is still outside the city (a returnee before entering).
+        stopped: Set by a stop: detected and isolated; the journey ends.
+        registered: Set by a stop: registered (登记) on arrival.
+        enter: Brings a returnee into the city now (once, however many stops it passes).
+    """
+
+    __slots__ = ("agent", "at", "enter", "kind", "outside", "registered", "stopped")
+
+    def __init__(self, agent: int, kind: str, at: float, enter: Callable[[], None]):
+        self.agent, self.kind, self.at, self.enter = agent, kind, at, enter
+        self.outside = kind == "arrival"
+        self.stopped = self.registered = False
+
+    @property
+    def agents(self) -> np.ndarray:
+        """The traveller as a one-agent index array (for the shared array code)."""
+        return np.array([self.agent])
+
+    def record(self) -> Crossing:
+        """The measures' view of the completed crossing (for ``after_arrival``)."""
+        crossing = Crossing(
+            self.kind,
+            self.agents,
+            np.zeros(1, np.int64),
+            np.zeros((1, 0), bool),
+            np.array([self.at]),
+        )
+        crossing.stopped[0], crossing.registered[0] = self.stopped, self.registered
+        return crossing
+
+
 class Measure:
     """Base of measure implementations: the time window and no-op hooks.
 
@@ -287,6 +327,19 @@ class Measure:
     def servers(self) -> list[Server]:
         """Staff or equipment this measure works through a queue with (after ``setup``)."""
         return []
+
+    def roads_checked(self) -> list[int]:
+        """Roads on which this measure stops travellers in the discrete-event engine."""
+        return []
+
+    def stop(self, ctx: Context, env: Any, traveller: Traveller) -> Generator[Any, Any, str]:
+        """A traveller reaching one of :meth:`roads_checked` (a SimPy process step).
+
+        Returns the outcome: ``screened`` (carry on), ``detected`` (``traveller.stopped``
+        set), ``turned_back``, ``passed_unchecked`` or ``reroute``.
+        """
+        raise NotImplementedError
+        yield  # a generator
 
     def end_day(self, ctx: Context, day: int) -> None:
         """Called at the end of each day (record the day's outputs here)."""

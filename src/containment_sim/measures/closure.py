@@ -98,6 +98,7 @@ class CommunityClosure(Measure):
         self.out_since = np.full(pop.size, np.inf)
         self.closed = np.zeros(n, dtype=bool)
         self._now = (np.nan, np.zeros(n))
+        self._dense: tuple[float, np.ndarray] = (np.nan, np.zeros(0, dtype=np.float32))
         self.unserved_days = np.zeros(n)
         self.served = np.ones(n)
         self.handovers = np.zeros(n)
@@ -242,8 +243,14 @@ class CommunityClosure(Measure):
     ) -> np.ndarray | None:
         if layer not in ("community", "region") or not self.closed.any():
             return None
+        everyone = agents.size == ctx.population.size  # the DES lays factors out for all
+        if everyone and self._dense[0] == t:
+            return self._dense[1]
         keep = 1.0 - self.compliance(t)[ctx.population.community[agents]]
-        return np.where(self._confined(ctx, agents), keep, 1.0).astype(np.float32)
+        factor = np.where(self._confined(ctx, agents), keep, 1.0).astype(np.float32)
+        if everyone:
+            self._dense = (t, factor)
+        return factor
 
     def restrict_travel(self, ctx: Context, t: float, who: np.ndarray, free: np.ndarray) -> None:
         if not self.closed.any():
