@@ -23,6 +23,7 @@ LAYER = {
     "disease": 5,
     "transmission": 5,
     "layers": 5,
+    "reproduction": 6,
     "mobility": 5,
     "results": 5,
     "measures": 6,

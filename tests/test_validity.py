@@ -178,3 +178,32 @@ def test_isolation_at_onset_leaves_presymptomatic_and_asymptomatic_transmission(
     se = offspring.std(ddof=1) / np.sqrt(offspring.size)
     assert abs(offspring.mean() - expected) < 3 * se, (offspring.mean(), expected, se)
     assert expected < 0.65 * r0
+
+
+def test_r0_set_directly_is_the_mean_offspring_of_early_cases_households_included() -> None:
+    """With ``transmission.r0`` the rates are scaled so that early cases infect R0 people on
+    average, household infections (which saturate) included."""
+    from containment_sim import implied_r0, with_overrides
+    from containment_sim.reproduction import layer_rates
+
+    base = Scenario.model_validate(
+        {
+            "name": "households",
+            "start_date": "2020-01-01",
+            "days": 30,
+            "seed": 4,
+            "population": {"regions": [{"name": "A", "population": 1_000_000, "communities": 5}]},
+            "disease": {"infection_fatality": [0.0] * 9},
+            "transmission": {"beta": {"household": 0.3, "community": 0.1, "region": 0.1},
+                             "r0": 2.0},
+            "importation": {"initial_infections": 3000},
+        }
+    )  # fmt: skip
+    rates = layer_rates(base)
+    assert abs(implied_r0(base, rates) - 2.0) < 0.01
+    assert rates["household"] / rates["community"] == pytest.approx(3.0)
+    offspring, _ = offspring_of_seeds(base)
+    se = offspring.std(ddof=1) / np.sqrt(offspring.size)
+    assert abs(offspring.mean() - 2.0) < 3 * se, (offspring.mean(), se)
+    doubled = with_overrides(base, {"transmission.r0": 4.0})
+    assert layer_rates(doubled)["community"] > 2 * rates["community"], "households saturate"

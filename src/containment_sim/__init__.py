@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from containment_sim.experiments import Comparison, compare
     from containment_sim.loading import ScenarioError, load_scenario, validate_data
     from containment_sim.plotting import plot_epidemic_curve, save_figure
+    from containment_sim.reproduction import implied_r0
     from containment_sim.results import Result
     from containment_sim.scenario import Scenario, with_overrides
     from containment_sim.sweep import sweep
@@ -41,6 +42,7 @@ _WHERE = {
     "ScenarioError": "loading",
     "attribute": "attribution",
     "compare": "experiments",
+    "implied_r0": "reproduction",
     "load_scenario": "loading",
     "plot_epidemic_curve": "plotting",
     "run": "engines",
@@ -58,6 +60,7 @@ __all__ = [
     "__version__",
     "attribute",
     "compare",
+    "implied_r0",
     "load_scenario",
     "plot_epidemic_curve",
     "run",

@@ -231,17 +231,20 @@ def _measure_rows(result: Result) -> list[tuple[str, str]]:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from containment_sim.disease import implied_r0
+    from containment_sim.reproduction import implied_r0, layer_rates
 
     scenario = load_scenario(args.scenario)
-    ages = scenario.population.age_distribution
-    r0 = implied_r0(scenario.disease, scenario.transmission, ages)
-    r0_large = implied_r0(scenario.disease, scenario.transmission, ages, ("community", "region"))
+    rates = layer_rates(scenario)
+    given = (
+        ""
+        if scenario.transmission.r0 is None
+        else f" (transmission.r0 = {scenario.transmission.r0})"
+    )
+    layers = ", ".join(f"{name} {rate:.4g}" for name, rate in rates.items())
     print(
         f"{args.scenario}: valid scenario {scenario.name!r}: {sum(scenario.scaled_population()):,} "
         f"agents in {len(scenario.population.regions)} regions, {scenario.days} days; "
-        f"R0 from community and region layers {r0_large:.2f} (all layers, households "
-        f"unsaturated: {r0:.2f})"
+        f"R0 {implied_r0(scenario, rates):.2f}{given}; layer rates per day: {layers}"
     )
     return 0
 

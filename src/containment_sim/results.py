@@ -37,7 +37,8 @@ FLOW_COLUMNS: tuple[str, ...] = (
     "new_infections_facility", "new_infections_delivery",
     "new_symptomatic", "new_recoveries", "new_deaths", "new_returnees", "new_returnees_blocked",
     "new_exported", "new_isolated", "new_quarantined", "n_travellers",
-    "new_tests", "new_confirmed", "new_contacts_traced", "new_site_admissions",
+    "new_tests", "new_confirmed", "new_confirmed_lab", "new_confirmed_clinical",
+    "new_contacts_traced", "new_site_admissions",
     "new_waiting_bed", "new_infections_waiting", "new_deaths_waiting",
 )  # fmt: skip
 """Daily flow columns, in order (``n_travellers``: trips made that day)."""
@@ -163,7 +164,8 @@ def _derive(columns: Any, cumsum: Callable[[Any], Any]) -> None:
 
 
 CUMULATIVE = {"new_infections": "cum_infections", "new_deaths": "cum_deaths",
-              "new_confirmed": "cum_confirmed"}  # fmt: skip
+              "new_confirmed": "cum_confirmed", "new_confirmed_lab": "cum_confirmed_lab",
+              "new_contacts_traced": "cum_contacts_traced"}  # fmt: skip
 """Cumulative columns and the daily flow each adds up."""
 
 
@@ -338,8 +340,11 @@ def _measure_summary(
     def table_sum(table: str, column: str) -> int:
         return int(_table_column(tables[table], column).sum()) if table in tables else 0
 
-    confirmed = int(_column(ts, "new_confirmed").sum())
+    daily = _column(ts, "new_confirmed")
+    confirmed = int(daily.sum())
     deaths_confirmed = int(extra.get("deaths_confirmed", 0))
+    peak = int(np.argmax(daily)) if confirmed else None
+    last = int(np.flatnonzero(daily)[-1]) if confirmed else None
     quarantine = _column(ts, "n_home_quarantine").sum() + _column(ts, "n_site_quarantine").sum()
     peak_site = 0
     if "sites" in tables:
@@ -352,6 +357,10 @@ def _measure_summary(
         "checkpoint_unchecked": table_sum("checkpoints", "unchecked"),
         "checkpoint_registered": table_sum("checkpoints", "registered"),
         "confirmed": confirmed,
+        "confirmed_lab": int(_column(ts, "new_confirmed_lab").sum()),
+        "confirmed_clinical": int(_column(ts, "new_confirmed_clinical").sum()),
+        "peak_confirmed_day": peak,
+        "last_confirmed_day": last,
         "deaths_confirmed": deaths_confirmed,
         "cfr_confirmed": deaths_confirmed / confirmed if confirmed else None,
         "contacts_traced": int(_column(ts, "new_contacts_traced").sum()),

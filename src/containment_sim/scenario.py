@@ -213,11 +213,13 @@ class Transmission(StrictModel):
     ``beta_l * sum_{j in g, j != i} w_j / (n_g - 1)``, where ``w_j`` includes j's individual
     infectiousness multiplier: a gamma variate of mean 1 and shape ``dispersion`` (k), drawn
     at infection, so offspring counts are negative binomial with dispersion k; ``null`` means
-    no individual variation.
+    no individual variation. With ``r0`` the rates keep their ratios and are scaled so that a
+    typical early case infects ``r0`` people (:mod:`containment_sim.reproduction`).
     """
 
     beta: LayerRates
     dispersion: PositiveFloat | None = defaults.DISPERSION
+    r0: PositiveFloat | None = None
 
 
 class LayerRates(StrictModel):

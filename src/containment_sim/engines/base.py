@@ -27,6 +27,7 @@ from containment_sim.measures.base import Server
 from containment_sim.measures.cases import CaseBook
 from containment_sim.network import RoadNetwork
 from containment_sim.population import Population, generate_population
+from containment_sim.reproduction import layer_rates
 from containment_sim.results import OTHER_STOCKS, Recorder, Result, case_reproduction, summarize
 from containment_sim.rng import stream
 from containment_sim.scenario import Scenario
@@ -73,6 +74,7 @@ class EngineBase:
         )
         self.recorder = Recorder(scenario.days, self.population.n_regions)
         self.measures: list[Measure] = build_measures(scenario, scenario.strategy)
+        self.beta = layer_rates(scenario)
         self.movement = Movement(self)
         self.log = InfectionLog()
         pop, world = self.population, self.world
@@ -136,13 +138,12 @@ class EngineBase:
 
     def _mixings(self, t: float) -> list[Mixing]:
         """The layers mixing at time ``t``: the built-in ones and those measures add."""
-        beta = self.scenario.transmission.beta
         rates = LayerRates({layer.name: self._n_groups(layer) for layer in LAYERS})
         for m in self.active_measures(t, "scale_rates"):
             m.scale_rates(self, t, rates)
         out = []
         for layer in LAYERS:
-            rate = getattr(beta, layer.name)
+            rate = self.beta[layer.name]
             if rate <= 0:
                 continue
             factor = partial(self._factor, t, layer.name)

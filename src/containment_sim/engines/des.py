@@ -80,9 +80,7 @@ class DESEngine(EngineBase):
         self.env = simpy.Environment()
         pop = self.population
         w_max = float(self.progression.weight.max())
-        beta = scenario.transmission.beta
-        bounds = {"household": beta.household, "community": beta.community,
-                  "region": beta.region}  # fmt: skip
+        bounds = dict(self.beta)
         for m in self.measures:
             for key, rate in m.extra_layer_rates().items():
                 bounds[key] = max(bounds.get(key, 0.0), rate)

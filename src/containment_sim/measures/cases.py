@@ -75,6 +75,7 @@ class CaseBook:
         self.observed = AgentSet(n)
         self.overflow = AgentSet(n)
         self.isolated_cases = AgentSet(n)
+        self.negatives = AgentSet(n)  # suspected cases whose RT-PCR test was negative
         self._queues: list[deque[np.ndarray]] = [deque() for _ in Priority]
         self._lab: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.listeners: list[ConfirmListener] = []
@@ -163,7 +164,7 @@ class CaseBook:
         self._lab = [(agents[~due], when[~due], positive[~due])] if (~due).any() else []
         agents, positive = agents[due], positive[due]
         self.requested[agents] = False
-        self.suspects.discard(agents[~positive])
+        self.negatives.add(self.suspects.discard(agents[~positive]))
         if self.beds is not None:
             self.beds.let_go(self.ctx, t, agents[~positive])
         return agents, positive
@@ -174,8 +175,11 @@ class CaseBook:
         if agents.size:
             self.confirm(agents[positive], t)
 
-    def confirm(self, agents: np.ndarray, t: float) -> np.ndarray:
-        """Confirm cases: isolate them and notify the listeners; returns the newly confirmed."""
+    def confirm(self, agents: np.ndarray, t: float, how: str = "lab") -> np.ndarray:
+        """Confirm cases: isolate them and notify the listeners; returns the newly confirmed.
+
+        ``how``: ``"lab"`` (a positive RT-PCR test) or ``"clinical"`` (clinically diagnosed).
+        """
         agents = agents[~np.isfinite(self.confirmed_time[agents])]
         dead = self.ctx.world.state[agents] == State.DEAD
         self.suspects.discard(agents[dead])
@@ -191,6 +195,8 @@ class CaseBook:
             self.ctx.keep_apart(agents, Isolation.ISOLATED, t)
         self.isolated_cases.add(agents)
         self.ctx.count("new_confirmed", agents)
+        self.ctx.count(f"new_confirmed_{how}", agents)
+        self.negatives.discard(agents)
         for listener in self.listeners:
             listener(self.ctx, t, agents)
         return agents

@@ -18,7 +18,15 @@ from pydantic import Field
 from containment_sim.disease import sample
 from containment_sim.measures.base import Context, Measure, Server, register
 from containment_sim.measures.cases import CaseBook
-from containment_sim.scenario import Distribution, Fraction, MeasureSpec, Schedule
+from containment_sim.scenario import (
+    Distribution,
+    Fraction,
+    MeasureSpec,
+    Schedule,
+    StrictModel,
+    TimePoint,
+)
+from containment_sim.world import State
 
 __all__ = ["Testing", "TestingSpec"]
 
@@ -26,6 +34,24 @@ PCR_SENSITIVITY = 0.8
 """RT-PCR sensitivity while the virus is detectable: about 80 % around symptom onset
 (false-negative rate ~20 % on days 3-5 after exposure onwards; Kucirka LM et al., Ann Intern
 Med 2020), taken as constant over the positivity window."""
+
+
+CT_SENSITIVITY = 0.97
+"""Share of COVID-19 patients with pneumonia on chest CT: 97 % (580/601) of RT-PCR-positive
+patients in Wuhan (Ai T et al., Radiology 2020)."""
+
+
+class ClinicalDiagnosis(StrictModel):
+    """Clinical diagnosis (临床诊断病例) of suspected cases whose RT-PCR test was negative.
+
+    From ``start``, such a case still ill is confirmed on chest CT with probability
+    ``sensitivity``. Hubei counted clinically diagnosed cases as confirmed from 12 February 2020 (the 5th
+    edition of the national diagnosis protocol); cases held as suspected with negative tests
+    were then added at once (Xianning's count jumped by 306 on 14-15 February).
+    """
+
+    start: TimePoint
+    sensitivity: Fraction = CT_SENSITIVITY
 
 
 class TestingSpec(MeasureSpec):
@@ -36,6 +62,7 @@ class TestingSpec(MeasureSpec):
     sensitivity: Fraction = PCR_SENSITIVITY
     turnaround: Distribution
     regions: list[str] = Field(default_factory=list)
+    clinical_diagnosis: ClinicalDiagnosis | None = None
 
 
 @register(TestingSpec)
@@ -56,9 +83,25 @@ class Testing(Measure):
         self.serves = np.zeros(len(names), dtype=bool)
         self.serves[[names.index(r) for r in self.spec.regions] or slice(None)] = True
         self.region = ctx.population.region
+        clinical = self.spec.clinical_diagnosis
+        self.clinical_start = np.inf if clinical is None else ctx.scenario.day_of(clinical.start)
 
     def before_transmission(self, ctx: Context, t: float) -> None:
         self.cases.deliver(t)
+        clinical = self.spec.clinical_diagnosis
+        if clinical is not None and t >= self.clinical_start:
+            self._diagnose(ctx, t, clinical.sensitivity)
+
+    def _diagnose(self, ctx: Context, t: float, sensitivity: float) -> None:
+        """Suspected cases with a negative test are reviewed once: still ill, CT may confirm."""
+        reviewed = self.cases.negatives.members()
+        if reviewed.size == 0:
+            return
+        self.cases.negatives.keep(np.zeros(reviewed.size, dtype=bool))
+        state = ctx.world.state[reviewed]
+        ill = (state == State.SYMPTOMATIC) | (state == State.ILL)
+        found = reviewed[ill & (self.rng.random(reviewed.size) < sensitivity)]
+        self.cases.confirm(found, t, how="clinical")
 
     def servers(self) -> list[Server]:
         return [Server(f"lab:{self.name}", self._rate, self._run_tests)]
