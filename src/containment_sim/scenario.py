@@ -29,6 +29,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from containment_sim import defaults
+from containment_sim.checks import check_scenario
+from containment_sim.names import SafeName
 
 __all__ = [
     "MEASURE_TYPES",
@@ -56,6 +58,12 @@ __all__ = [
 TimePoint = date | datetime | float
 """A point in time: a day number since the start, a date, or a date and time."""
 
+MIN_DT = 1.0 / 1440.0
+"""Shortest step: one minute (the discrete-event engine is the tool for finer time)."""
+
+MAX_SEED = 2**62
+"""Largest seed (replicate seeds ``seed + r`` stay 64-bit integers)."""
+
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 AgeTable = Annotated[list[Fraction], Field(min_length=9, max_length=9)]
 """Nine values, one per age band 0-9, 10-19, ..., 70-79, 80+."""
@@ -64,7 +72,7 @@ AgeTable = Annotated[list[Fraction], Field(min_length=9, max_length=9)]
 class StrictModel(BaseModel):
     """Base of every scenario model: unknown keys are errors, values are checked on assignment."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class Distribution(StrictModel):
@@ -91,7 +99,7 @@ class Distribution(StrictModel):
 class Region(StrictModel):
     """A county-level division (区/县/市): its population and number of communities."""
 
-    name: str = Field(min_length=1)
+    name: SafeName
     name_zh: str | None = None
     population: PositiveInt
     communities: PositiveInt
@@ -235,7 +243,7 @@ FractionSchedule = Fraction | list[tuple[TimePoint, Fraction]]
 class Trip(StrictModel):
     """Daily trips (full-scale count) from one region to another."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
     origin: str = Field(alias="from")
     destination: str = Field(alias="to")
@@ -250,7 +258,7 @@ class Road(StrictModel):
     (e.g. ``{coach: 0.15, rail: 0.1, bus: 0.05}``), the share a line suspension removes.
     """
 
-    name: str = Field(min_length=1)
+    name: SafeName
     between: tuple[str, str]
     length_km: PositiveFloat = 1.0
     daily: NonNegativeFloat = 0.0
@@ -271,7 +279,7 @@ class EntryRoad(StrictModel):
     of ``region`` leave the city on it each day (day trips, full-scale count).
     """
 
-    name: str = Field(min_length=1)
+    name: SafeName
     region: str
     share: NonNegativeFloat = 1.0
     outbound_daily: NonNegativeFloat = 0.0
@@ -338,11 +346,11 @@ class Scenario(StrictModel):
 
     CANONICAL_STRATEGIES: ClassVar[tuple[str, ...]] = ("none", "external", "internal", "combined")
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
+    name: SafeName
     description: str = ""
     start_date: date
     days: PositiveInt
-    seed: NonNegativeInt = 0
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0
     dt: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
     engine: Literal["vectorized", "des"] = "vectorized"
     population: Population
@@ -350,13 +358,15 @@ class Scenario(StrictModel):
     transmission: Transmission
     importation: Importation = Field(default_factory=Importation)
     mobility: Mobility = Field(default_factory=Mobility)
-    measures: dict[str, SerializeAsAny[MeasureSpec]] = Field(default_factory=dict)
-    strategies: dict[str, list[str]] = Field(default_factory=lambda: {"none": []})
+    measures: dict[SafeName, SerializeAsAny[MeasureSpec]] = Field(default_factory=dict)
+    strategies: dict[SafeName, list[str]] = Field(default_factory=lambda: {"none": []})
     strategy: str = "none"
 
     @field_validator("dt")
     @classmethod
     def _whole_steps_per_day(cls, v: float) -> float:
+        if v < MIN_DT:
+            raise ValueError(f"dt must be at least 1/1440 (one minute), got {v:g}")
         steps = 1.0 / v
         if abs(steps - round(steps)) > 1e-9:
             raise ValueError(
@@ -417,6 +427,7 @@ class Scenario(StrictModel):
         if self.strategy not in self.strategies:
             known = ", ".join(sorted(self.strategies))
             _fail("strategy", f"unknown strategy {self.strategy!r}; defined: {known}")
+        check_scenario(self)
         return self
 
     def _roads_connect(self) -> None:
