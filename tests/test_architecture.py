@@ -38,6 +38,7 @@ LAYER = {
     "sweep": 8,
     "charts": 9,
     "cli_experiments": 10,
+    "cli_support": 10,
     "plotting": 9,
     "cli": 10,
     "__init__": 11,

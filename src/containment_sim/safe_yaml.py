@@ -26,10 +26,19 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.scalarbool import ScalarBoolean
 
 from containment_sim.errors import InputError
 
-__all__ = ["DEFAULT_LIMITS", "Limits", "YamlInputError", "format_bytes", "load_text", "read_file"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "Limits",
+    "YamlInputError",
+    "format_bytes",
+    "load_text",
+    "read_file",
+    "to_plain",
+]
 
 _STANDARD_TAGS = frozenset(
     f"tag:yaml.org,2002:{t}"
@@ -157,6 +166,20 @@ def load_text(text: str, limits: Limits = DEFAULT_LIMITS) -> Any:
         raise YamlInputError(line, f"YAML error: {_first_line(exc)}") from None
     except RecursionError:  # pragma: no cover - prevented by the depth limit
         raise YamlInputError(None, "nested too deeply") from None
+
+
+def to_plain(data: Any) -> Any:
+    """Round-trip data as plain Python values (dict, list, str, int, float, bool, date)."""
+    if isinstance(data, dict):
+        return {to_plain(k): to_plain(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [to_plain(v) for v in data]
+    if isinstance(data, ScalarBoolean):
+        return bool(data)
+    for kind in (bool, int, float, str):
+        if isinstance(data, kind):
+            return kind(data)
+    return data
 
 
 def _first_line(exc: BaseException) -> str:
