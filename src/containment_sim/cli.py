@@ -35,7 +35,7 @@ from containment_sim.loading import (
     builtin_scenario_path,
     scenario_json_schema,
 )
-from containment_sim.resources import check_resources, estimate
+from containment_sim.resources import estimate
 from containment_sim.results import Result
 from containment_sim.scenario import Scenario
 
@@ -213,8 +213,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from containment_sim.disease import implied_r0
 
     scenario = load_with_overrides(args)
-    if not args.no_resource_check:
-        check_resources(scenario)
+    check_cost(args, scenario)
     ages = scenario.population.age_distribution
     r0 = implied_r0(scenario.disease, scenario.transmission, ages)
     r0_large = implied_r0(scenario.disease, scenario.transmission, ages, ("community", "region"))

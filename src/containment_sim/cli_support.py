@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from containment_sim.errors import FaultError, InputError, Interrupted
 from containment_sim.loading import (
+    DEFAULT_SCENARIO,
     Problem,
     ScenarioError,
     ScenarioWarning,
@@ -35,7 +36,7 @@ from containment_sim.loading import (
     problems_from,
 )
 from containment_sim.outputs import OutputFolder
-from containment_sim.resources import check_resources
+from containment_sim.resources import ResourceError, check_resources
 from containment_sim.safe_yaml import DEFAULT_LIMITS, Limits, format_bytes
 from containment_sim.scenario import Scenario, with_overrides
 
@@ -219,9 +220,14 @@ def load_with_overrides(args: argparse.Namespace) -> Scenario:
 
 
 def check_cost(args: argparse.Namespace, scenario: Scenario, concurrent: int = 1) -> None:
-    """Check memory and time of a run unless ``--no-resource-check``."""
-    if not getattr(args, "no_resource_check", False):
+    """Check memory and time of a run unless ``--no-resource-check``; name the scenario file."""
+    if getattr(args, "no_resource_check", False):
+        return
+    try:
         check_resources(scenario, concurrent)
+    except ResourceError as exc:
+        source = args.scenario if args.scenario is not None else DEFAULT_SCENARIO
+        raise ResourceError(f"{source}: {exc}") from None
 
 
 def prepare_output(args: argparse.Namespace, default: Path) -> OutputFolder:

@@ -244,6 +244,8 @@ def _locate(data: Any, loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], int | Non
         return tuple(loc), None
     node, path, line = data, [], _line_of(data, None)
     for key in loc:
+        if key == "[key]":  # pydantic's mark for a mapping's key (the key itself is at fault)
+            break
         if isinstance(node, Mapping) and key in node:
             line = _line_of(node, key) or line
             node = node[key]

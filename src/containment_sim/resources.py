@@ -147,13 +147,13 @@ def check_resources(
     if room is not None and need > room:
         who = f"{concurrent} runs at once need" if concurrent > 1 else "a run needs"
         raise ResourceError(
-            f"{scenario.name}: {who} {_bytes(need)} of memory by our estimate "
+            f"{who} {_bytes(need)} of memory by our estimate "
             f"({cost.agents:,} agents, {scenario.days:,} days), but {_bytes(room)} is "
             f"available; {override}"
         )
     if cost.seconds > max_hours * 3600:
         raise ResourceError(
-            f"{scenario.name}: a run would take {_duration(cost.seconds)} by our estimate "
+            f"a run would take {_duration(cost.seconds)} by our estimate "
             f"({cost.agents:,} agents, {cost.steps:,} steps), more than the limit of "
             f"{max_hours:g} h; {override.replace(' or --workers', ', or dt')}"
         )
