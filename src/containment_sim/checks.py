@@ -3,9 +3,10 @@
 :func:`check_scenario` runs at the end of :class:`~containment_sim.scenario.Scenario`
 validation (after the cross-references): every number is finite and at most
 :data:`MAX_MAGNITUDE` in size, every name a measure gives (quarantine sites) is a safe name,
-every measure's window ends after it starts, and there are no more initial infections than
-people to infect. A failed check is reported like any validation error, with the dotted path
-of the field (so a file's line can be found for it).
+every measure's window ends after it starts, there are no more initial infections than
+people to infect, and no more daily trips leave a region than it has residents. A failed
+check is reported like any validation error, with the dotted path of the field (so a file's
+line can be found for it).
 
 :func:`scenario_warnings` lists what is allowed but probably not meant: measures whose window
 lies outside the simulated days, a lockdown after the last day. Memory and time are checked
@@ -69,6 +70,38 @@ def check_scenario(scenario: Scenario) -> None:
                     "so it would never act; end must come after start",
                 )
     _check_initial_infections(scenario)
+    _check_travel(scenario)
+
+
+def _check_travel(scenario: Scenario) -> None:
+    """Daily trips leaving a region are at most its residents (each travels once a day)."""
+    mob = scenario.mobility
+    people = {r.name: r.population for r in scenario.population.regions}
+    leaving = dict.fromkeys(people, 0.0)
+    demands = [
+        (f"mobility.roads.{k}.daily", (a, b), r.daily)
+        for k, r in enumerate(mob.roads)
+        for a, b in [r.between, r.between[::-1]]
+    ]
+    demands += [
+        (f"mobility.trips.{k}.daily", (t.origin, t.destination), t.daily)
+        for k, t in enumerate(mob.trips)
+    ]
+    demands += [
+        (f"mobility.trips.{k}.daily", (t.destination, t.origin), t.daily)
+        for k, t in enumerate(mob.trips)
+        if t.both_ways
+    ]
+    demands += [(f"mobility.entry_roads.{k}.outbound_daily", (e.region, ""), e.outbound_daily)
+                for k, e in enumerate(mob.entry_roads)]  # fmt: skip
+    for path, (origin, _), daily in demands:
+        leaving[origin] += daily
+        if leaving[origin] > people[origin]:
+            fail(
+                path,
+                f"daily trips leaving {origin} add up to {leaving[origin]:,.0f}, more than its "
+                f"{people[origin]:,} residents; each resident travels at most once a day",
+            )
 
 
 def _check_initial_infections(scenario: Scenario) -> None:

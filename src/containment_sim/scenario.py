@@ -232,11 +232,11 @@ class Importation(StrictModel):
     initial_region: str | None = None
 
 
-Schedule = float | list[tuple[TimePoint, float]]
+Schedule = float | Annotated[list[tuple[TimePoint, float]], Field(min_length=1)]
 """A level that may change over time: a constant, or ``[[time, value], ...]`` steps (the value
 of the latest point at or before t; the first value before the first point)."""
 
-FractionSchedule = Fraction | list[tuple[TimePoint, Fraction]]
+FractionSchedule = Fraction | Annotated[list[tuple[TimePoint, Fraction]], Field(min_length=1)]
 """A schedule whose values are shares between 0 and 1 (compliance, diligence)."""
 
 
@@ -382,12 +382,11 @@ class Scenario(StrictModel):
         out: dict[str, Any] = {}
         for name, spec in v.items():
             kind = spec.get("type") if isinstance(spec, dict) else getattr(spec, "type", None)
-            if kind not in MEASURE_TYPES:
+            if not isinstance(kind, str) or kind not in MEASURE_TYPES:
                 known = ", ".join(sorted(MEASURE_TYPES)) or "none registered yet"
                 raise ValueError(f"measure {name!r}: unknown type {kind!r}; allowed: {known}")
-            out[name] = (
-                spec if isinstance(spec, MEASURE_TYPES[kind]) else MEASURE_TYPES[kind](**spec)
-            )
+            model = MEASURE_TYPES[kind]
+            out[name] = spec if isinstance(spec, model) else model.model_validate(spec)
         return out
 
     @model_validator(mode="after")
