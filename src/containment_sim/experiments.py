@@ -143,7 +143,8 @@ def run_tasks(
         containment_sim.errors.Interrupted: Ctrl-C; finished runs are in the ledger.
     """
     book = Ledger(ledger) if isinstance(ledger, str | Path) else ledger
-    keys = [task_key(t) for t in tasks] if book is not None else []
+    digests: dict[int, str] = {}  # tasks usually share one scenario: hash it once
+    keys = [task_key(t, digests) for t in tasks] if book is not None else []
     done: dict[int, RunRecord] = {}
     for i, key in enumerate(keys):
         entry = book.get(key) if book is not None else None
@@ -167,9 +168,19 @@ def run_tasks(
     )
 
 
-def task_key(task: Task) -> str:
-    """The ledger key of a task: every field of it, and the package version."""
-    return Ledger.key({"kind": "run", **dataclasses.asdict(task)})
+def task_key(task: Task, digests: dict[int, str] | None = None) -> str:
+    """The ledger key of a task: every field of it, and the package version.
+
+    Args:
+        task: The task.
+        digests: A cache of scenario digests by ``id`` of the scenario data, for many tasks
+            sharing one scenario.
+    """
+    digests = {} if digests is None else digests
+    if id(task.scenario) not in digests:
+        digests[id(task.scenario)] = Ledger.key(task.scenario)
+    fields = {f.name: getattr(task, f.name) for f in dataclasses.fields(task)}
+    return Ledger.key({"kind": "run", **fields, "scenario": digests[id(task.scenario)]})
 
 
 def _describe(task: Task) -> str:
