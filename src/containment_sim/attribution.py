@@ -118,8 +118,7 @@ def attribute(
     groups = check_units(scenario, strategy, units)
     names = list(groups)
     subsets = [frozenset(c) for r in range(len(names) + 1) for c in combinations(names, r)]
-    # a subset's label is a strategy name: "subset 0110" (which units it has, in order)
-    labels = {s: "subset " + "".join("1" if u in s else "0" for u in names) for s in subsets}
+    labels = {s: _label(s, names) for s in subsets}
     members = {labels[s]: tuple(m for u in sorted(s) for m in groups[u]) for s in subsets}
     base = scenario.seed if seed is None else seed
     tasks = make_tasks(scenario, list(members), replicates, base, members)
@@ -143,3 +142,8 @@ def attribute(
             "runs": len(tasks),
         }
     )
+
+
+def _label(subset: frozenset[str], names: list[str]) -> str:
+    """A subset's run label, a safe strategy name: ``subset 0110`` (which units it has)."""
+    return "subset " + "".join("1" if u in subset else "0" for u in names)
