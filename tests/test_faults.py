@@ -227,3 +227,25 @@ def test_a_ledger_from_other_settings_is_not_reused(tmp_path: Path, capsys, monk
     seeds.clear()
     assert main([*args, "--force"]) == 0
     assert seeds == [1, 2], "--force started over"
+
+
+def test_ctrl_c_during_the_save_keeps_every_run(
+    tmp_path: Path, reference, capsys, monkeypatch
+) -> None:
+    from containment_sim.experiments import Comparison
+
+    out = tmp_path / "cmp"
+    real = Comparison.write
+
+    def interrupted_write(self, folder):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Comparison, "write", interrupted_write)
+    assert main([*ARGS, "--out", str(out)]) == 130
+    assert capsys.readouterr().err.strip() == (
+        f"interrupted: 12 of 12 runs finished and are kept in {out.resolve()}/.partial; "
+        "run the same command with --resume to continue"
+    )
+    monkeypatch.setattr(Comparison, "write", real)
+    assert main([*ARGS, "--out", str(out), "--resume"]) == 0
+    assert files(out) == reference

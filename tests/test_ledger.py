@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from containment_sim.ledger import Entry, Ledger
 
@@ -66,3 +67,24 @@ def test_files_appear_complete_and_leave_no_temporary_behind(tmp_path: Path) -> 
     assert sorted(p.name for p in (tmp_path / "l").iterdir()) == ["k0.npz", "k1.npz", "k2.npz"]
     ledger.discard()
     assert not (tmp_path / "l").exists() and len(ledger) == 0
+
+
+def test_ctrl_c_during_a_write_waits_for_the_file(tmp_path: Path, monkeypatch) -> None:
+    import signal
+
+    import containment_sim.ledger as ledger_module
+
+    real = np.savez
+
+    def interrupted_savez(stream, **arrays):
+        signal.raise_signal(signal.SIGINT)  # Ctrl-C in the middle of the write
+        real(stream, **arrays)
+
+    monkeypatch.setattr(ledger_module.np, "savez", interrupted_savez)
+    ledger = Ledger(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        ledger.put("k", Entry({"x": 1}, {"f": awkward_frame()}))
+    monkeypatch.setattr(ledger_module.np, "savez", real)
+    back = ledger.get("k")
+    assert back is not None and back.document == {"x": 1}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k.npz"]

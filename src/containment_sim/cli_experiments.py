@@ -10,7 +10,9 @@ document before drawing, and replaces its charts as a whole too.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +28,9 @@ from containment_sim.cli_support import (
     check_cost,
     prepare_output,
 )
-from containment_sim.errors import ResultFolderError
+from containment_sim.errors import Interrupted, ResultFolderError
 from containment_sim.experiments import OUTCOMES, Comparison, compare
+from containment_sim.ledger import Ledger
 from containment_sim.loading import ScenarioError, problems_from
 from containment_sim.names import name_problem
 from containment_sim.outputs import (
@@ -174,7 +177,9 @@ def _cmd_compare(args: argparse.Namespace, scenario: Scenario) -> int:
     workers = cap_workers(args, n)
     check_cost(args, scenario, 1 if args.scheduler else workers)
     folder = prepare_output(args, Path("results") / f"{scenario.name}-comparison")
-    with folder as staging:
+    total = n + (2 ** len(units or scenario.strategies[args.attribute]) * args.replicates
+                 if args.attribute else 0)  # fmt: skip
+    with _resumable(folder, total), folder as staging:
         with _bar(n, args.quiet, "compare") as bar:
             cmp = compare(
                 scenario, strategies, args.replicates, args.seed, workers, bar.update,
@@ -196,6 +201,18 @@ def _cmd_compare(args: argparse.Namespace, scenario: Scenario) -> int:
         print(_comparison_text(cmp))
         print(f"results written to {args.out or folder.target}/")
     return 0
+
+
+@contextlib.contextmanager
+def _resumable(folder: OutputFolder, total: int) -> Iterator[None]:
+    """Ctrl-C between or after the runs: say that the finished runs are kept, and where."""
+    try:
+        yield
+    except Interrupted:
+        raise
+    except KeyboardInterrupt:
+        kept = len(Ledger(folder.ledger))
+        raise Interrupted(kept, total, str(folder.ledger) if kept else None) from None
 
 
 def _units(groups: list[str]) -> dict[str, list[str]]:
@@ -279,7 +296,7 @@ def _cmd_sweep(args: argparse.Namespace, scenario: Scenario) -> int:
     for _, changed in points:
         check_cost(args, changed, 1 if args.scheduler else workers)
     folder = prepare_output(args, Path("results") / f"{scenario.name}-sweep")
-    with folder as staging:
+    with _resumable(folder, n), folder as staging:
         with _bar(n, args.quiet, "sweep") as bar:
             table = sweep(
                 scenario, params, args.strategy, args.replicates, args.seed, workers,

@@ -26,6 +26,7 @@ from containment_sim._version import __version__
 from containment_sim.engines import run
 from containment_sim.errors import ResultFolderError
 from containment_sim.ledger import Entry, Ledger
+from containment_sim.names import name_problem
 from containment_sim.outputs import OutputFolder, read_document, read_tables, write_tables
 from containment_sim.results import Result
 from containment_sim.runner import run_jobs
@@ -91,9 +92,10 @@ def _execute(task: Task) -> RunRecord:
     """Run one task (in a worker process)."""
     scenario = Scenario.model_validate(task.scenario)
     changes: dict[str, Any] = {"seed": task.seed, "strategy": task.label}
-    if task.measures is not None:
-        strategies = {**scenario.strategies, task.label: list(task.measures)}
-        changes["strategies"] = strategies
+    if task.measures is not None:  # any label; the run's strategy needs a safe name
+        name = task.label if name_problem(task.label) is None else "measures"
+        changes = {"seed": task.seed, "strategy": name,
+                   "strategies": {**scenario.strategies, name: list(task.measures)}}  # fmt: skip
     result = run(with_overrides(scenario, changes))
     return _record(task, result)
 

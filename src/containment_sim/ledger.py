@@ -21,12 +21,15 @@ a run that has not finished.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
+import signal
+import threading
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,17 +94,40 @@ class Ledger:
             return None
 
     def put(self, key: str, entry: Entry) -> None:
-        """Keep ``entry`` under ``key``; the file appears complete or not at all."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        """Keep ``entry`` under ``key``; the file appears complete or not at all.
+
+        Ctrl-C (SIGINT) or SIGTERM during the write is held back until the file is in place.
+        """
         arrays = _encode(entry)
         tmp = self.folder / f".{key}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as stream:
-            np.savez(stream, **arrays)
-        os.replace(tmp, self.folder / f"{key}.npz")
+        with _signals_held():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as stream:
+                np.savez(stream, **arrays)
+            os.replace(tmp, self.folder / f"{key}.npz")
 
     def discard(self) -> None:
         """Remove the ledger and everything in it."""
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold back SIGINT and SIGTERM during a short write, then deliver them (main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    for signum in previous:
+        signal.signal(signum, lambda number, frame: caught.append(number))
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in caught[:1]:
+            signal.raise_signal(signum)
 
 
 def _encode(entry: Entry) -> dict[str, np.ndarray]:
