@@ -79,6 +79,23 @@ def test_cross_reference_error_names_the_region(tmp_path: Path) -> None:
     assert "unknown region 'Nowhere'; allowed: A" in str(error_of(write(tmp_path, text)))
 
 
+def test_every_broken_cross_reference_is_reported_at_once(tmp_path: Path) -> None:
+    text = GOOD + (
+        "mobility:\n  trips:\n    - {from: A, to: Nowhere, daily: 5}\n"
+        "measures:\n"
+        "  cp: {type: checkpoint, road: Missing, capacity: 10, sensitivity: 0.5}\n"
+        "  home: {type: stay_home, regions: [Atlantis]}\n"
+        "strategies:\n  s: [cp, home, ghost]\n"
+    )
+    path = write(tmp_path, text)
+    lines = [line for line in str(error_of(path)).splitlines() if line.startswith(str(path))]
+    assert len(lines) == 4, lines
+    assert f"{path}:11: mobility.trips[0].to: unknown region 'Nowhere'" in lines[0]
+    assert f"{path}:13: measures.cp.road: unknown road 'Missing'" in lines[1]
+    assert f"{path}:14: measures.home.regions[0]: unknown region 'Atlantis'" in lines[2]
+    assert f"{path}:16: strategies.s[2]: unknown measure 'ghost'; defined: cp, home" in lines[3]
+
+
 def test_yaml_syntax_error_and_missing_file(tmp_path: Path) -> None:
     err = error_of(write(tmp_path, GOOD + "  bad: [unclosed\n"))
     assert "YAML syntax error" in str(err) and str(tmp_path) in str(err)

@@ -17,10 +17,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from itertools import combinations
+from pathlib import Path
 
 import pandas as pd
 
 from containment_sim.experiments import make_tasks, run_tasks, tidy_outcomes
+from containment_sim.ledger import Ledger
 from containment_sim.scenario import Scenario
 
 __all__ = ["MAX_UNITS", "attribute", "check_units", "shapley_values"]
@@ -89,6 +91,7 @@ def attribute(
     outcome: str = "total_infections",
     progress: Callable[[int], None] | None = None,
     scheduler: str | None = None,
+    ledger: Ledger | str | Path | None = None,
 ) -> pd.DataFrame:
     """Shapley attribution of ``outcome`` averted by a strategy to its measures.
 
@@ -103,6 +106,7 @@ def attribute(
         outcome: The outcome whose reduction is attributed.
         progress: Called with 1 after each run.
         scheduler: Address of a Dask distributed scheduler to run on instead.
+        ledger: Folder keeping every finished run; runs already there are not run again.
 
     Returns:
         One row per unit: its measures, Shapley value (mean averted), and the share of the
@@ -114,11 +118,11 @@ def attribute(
     groups = check_units(scenario, strategy, units)
     names = list(groups)
     subsets = [frozenset(c) for r in range(len(names) + 1) for c in combinations(names, r)]
-    labels = {s: "subset:" + "+".join(sorted(s)) for s in subsets}
+    labels = {s: _label(s, names) for s in subsets}
     members = {labels[s]: tuple(m for u in sorted(s) for m in groups[u]) for s in subsets}
     base = scenario.seed if seed is None else seed
     tasks = make_tasks(scenario, list(members), replicates, base, members)
-    table = tidy_outcomes(run_tasks(tasks, workers, progress, scheduler))
+    table = tidy_outcomes(run_tasks(tasks, workers, progress, scheduler, ledger))
     mean = table.groupby("strategy")[outcome].mean()
     empty = mean[labels[frozenset()]]
 
@@ -138,3 +142,8 @@ def attribute(
             "runs": len(tasks),
         }
     )
+
+
+def _label(subset: frozenset[str], names: list[str]) -> str:
+    """A subset's run label, a safe strategy name: ``subset 0110`` (which units it has)."""
+    return "subset " + "".join("1" if u in subset else "0" for u in names)

@@ -162,7 +162,8 @@ def plot_averted(cmp: Comparison) -> Figure:
 def plot_attribution(cmp: Comparison) -> Figure:
     """Shapley value of each measure (or group) in the infections its strategy averts."""
     table = cmp.attribution
-    assert table is not None
+    if table is None:
+        raise ValueError("the comparison has no attribution to plot")
     fig, (ax,) = _figure(1, 1, (8, 0.5 * len(table) + 2))
     order = table.sort_values("shapley")
     ax.barh(order["unit"], order["shapley"], color=OKABE_ITO[1], edgecolor="black", lw=0.6)

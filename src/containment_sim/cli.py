@@ -1,6 +1,8 @@
 """The ``containment-sim`` command line: a thin layer over the public API.
 
-Exit codes: 0 success, 2 bad input (scenario or arguments), 1 unexpected failure.
+Exit codes: 0 success, 2 bad input (scenario, arguments, output folder), 1 a fault (the work
+failed), 130 interrupted. Every failure is reported on stderr in one line (one per problem of a
+scenario), never as a traceback (see :mod:`containment_sim.cli_support`).
 """
 
 from __future__ import annotations
@@ -10,48 +12,48 @@ import json
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from containment_sim._version import __version__
-from containment_sim.cli_experiments import add_experiment_commands, output_folder
+from containment_sim.cli_experiments import add_experiment_commands
+from containment_sim.cli_support import (
+    EXIT_BAD_INPUT,
+    Parser,
+    add_input_options,
+    add_output_options,
+    check_cost,
+    load_with_overrides,
+    prepare_output,
+    run_command,
+)
 from containment_sim.engines import run
+from containment_sim.errors import OutputError
 from containment_sim.loading import (
     BUILTIN_SCENARIOS,
     DEFAULT_SCENARIO,
-    ScenarioError,
     builtin_scenario_path,
-    load_scenario,
-    problems_from,
     scenario_json_schema,
 )
+from containment_sim.resources import estimate
 from containment_sim.results import Result
-from containment_sim.scenario import Scenario, with_overrides
+from containment_sim.scenario import Scenario
 
-__all__ = ["main"]
-
-EXIT_BAD_INPUT = 2
+__all__ = ["EXIT_BAD_INPUT", "main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    try:
+
+    def parse_and_run(_: argparse.Namespace) -> int:
+        args = _parser().parse_args(argv)
         return int(args.handler(args))
-    except ScenarioError as exc:
-        print(str(exc), file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+
+    return run_command(parse_and_run, argparse.Namespace())
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="containment-sim",
         description="Simulate isolation-based containment of an outbreak in a city.",
     )
@@ -66,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check a scenario file and report every problem")
     p.add_argument("scenario", help=scen_help)
+    add_input_options(p)
     p.set_defaults(handler=_cmd_validate)
 
     p = sub.add_parser("schema", help="print the JSON Schema of scenario files")
@@ -81,9 +84,7 @@ def _parser() -> argparse.ArgumentParser:
         help=f"built-in scenario to copy (default {DEFAULT_SCENARIO})",
     )
     p.set_defaults(handler=_cmd_init)
-    add_experiment_commands(
-        sub, scen_help, lambda a: _apply_overrides(load_scenario(a.scenario), a)
-    )
+    add_experiment_commands(sub, scen_help, load_with_overrides)
     return parser
 
 
@@ -109,59 +110,37 @@ def _add_run(sub: Any, scen_help: str) -> None:
     p.add_argument("--days", type=int, help="number of days to simulate")
     p.add_argument("--scale", type=float, help="fraction of the population to simulate, in (0, 1]")
     p.add_argument("--dt", type=float, help="step length in days (1, 0.5, 0.25, ...)")
-    p.add_argument(
-        "--out",
-        type=output_folder,
-        help="output folder (default results/<scenario name>/, "
-        "or results/<scenario name>-<strategy>/ for another strategy than none)",
+    add_output_options(
+        p,
+        resumable=False,
+        default="results/<scenario name>/, or results/<scenario name>-<strategy>/ for "
+        "another strategy than none",
     )
+    add_input_options(p)
     p.add_argument("--no-plot", action="store_true", help="do not draw the epidemic-curve PNG")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.set_defaults(handler=_cmd_run)
 
 
-def _apply_overrides(scenario: Scenario, args: argparse.Namespace) -> Scenario:
-    changes = {
-        "seed": args.seed,
-        "days": args.days,
-        "population.scale": args.scale,
-        "dt": args.dt,
-        "strategy": getattr(args, "strategy", None),
-        "engine": getattr(args, "engine", None),
-    }
-    try:
-        return with_overrides(scenario, changes)
-    except ValidationError as exc:
-        problems = problems_from(exc, None, "command line")
-        options = {
-            "population.scale": "--scale",
-            "seed": "--seed",
-            "days": "--days",
-            "dt": "--dt",
-            "strategy": "--strategy",
-            "engine": "--engine",
-        }
-        raise ScenarioError(
-            [replace(p, field=options.get(p.field, p.field)) for p in problems]
-        ) from None
-
-
 def _cmd_run(args: argparse.Namespace) -> int:
-    scenario = _apply_overrides(load_scenario(args.scenario), args)
-    out = args.out or Path("results") / (
+    scenario = load_with_overrides(args)
+    check_cost(args, scenario)
+    default = Path("results") / (
         scenario.name if scenario.strategy == "none" else f"{scenario.name}-{scenario.strategy}"
     )
+    folder = prepare_output(args, default)  # checked (and writable) before the run
     started = time.perf_counter()
-    result = _run_with_progress(scenario, quiet=args.quiet)
-    elapsed = time.perf_counter() - started
-    result.save(out)
-    if not args.no_plot:
-        from containment_sim.plotting import plot_epidemic_curve, save_figure
+    with folder as staging:  # replaces the folder when all is written; removed on failure
+        result = _run_with_progress(scenario, quiet=args.quiet)
+        elapsed = time.perf_counter() - started
+        result.write(staging)
+        if not args.no_plot:
+            from containment_sim.plotting import plot_epidemic_curve, save_figure
 
-        save_figure(plot_epidemic_curve(result), out / "epidemic_curve.png")
+            save_figure(plot_epidemic_curve(result), staging / "epidemic_curve.png")
     if not args.quiet:
         print(_summary_table(result, elapsed))
-        print(f"results written to {out}/")
+        print(f"results written to {args.out or default}/")
     return 0
 
 
@@ -233,7 +212,8 @@ def _measure_rows(result: Result) -> list[tuple[str, str]]:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from containment_sim.reproduction import implied_r0, layer_rates
 
-    scenario = load_scenario(args.scenario)
+    scenario = load_with_overrides(args)
+    check_cost(args, scenario)
     rates = layer_rates(scenario)
     given = (
         ""
@@ -244,7 +224,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     print(
         f"{args.scenario}: valid scenario {scenario.name!r}: {sum(scenario.scaled_population()):,} "
         f"agents in {len(scenario.population.regions)} regions, {scenario.days} days; "
-        f"R0 {implied_r0(scenario, rates):.2f}{given}; layer rates per day: {layers}"
+        f"R0 {implied_r0(scenario, rates):.2f}{given}; layer rates per day: {layers}; "
+        f"{estimate(scenario)}"
     )
     return 0
 
@@ -255,11 +236,14 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
-    if args.path.exists():
-        print(f"{args.path}: already exists; choose another path", file=sys.stderr)
-        return EXIT_BAD_INPUT
     text = builtin_scenario_path(args.template).read_text(encoding="utf-8")
-    args.path.write_text(text, encoding="utf-8")
+    try:
+        with open(args.path, "x", encoding="utf-8") as stream:
+            stream.write(text)
+    except FileExistsError:
+        raise OutputError(f"{args.path}: already exists; choose another path") from None
+    except OSError as exc:
+        raise OutputError(f"{args.path}: cannot write: {exc.strerror or exc}") from None
     print(f"wrote {args.path} (a copy of the built-in {args.template!r} scenario)")
     return 0
 

@@ -1,23 +1,52 @@
-"""The ``compare``, ``sweep`` and ``plot`` commands of the command line."""
+"""The ``compare``, ``sweep`` and ``plot`` commands of the command line.
+
+``compare`` and ``sweep`` keep every finished run in ``<out>/.partial`` as it finishes
+(:mod:`containment_sim.ledger`); ``--resume`` reads those instead of running them again, and
+the folder is replaced as a whole once everything is written
+(:class:`~containment_sim.outputs.OutputFolder`). ``plot`` checks a saved folder against its
+document before drawing, and replaces its charts as a whole too.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from ruamel.yaml import YAML
 
 from containment_sim.attribution import attribute, check_units
+from containment_sim.cli_support import (
+    MAX_REPLICATES,
+    add_input_options,
+    add_output_options,
+    bad_input,
+    cap_workers,
+    check_cost,
+    prepare_output,
+)
+from containment_sim.errors import Interrupted, ResultFolderError
 from containment_sim.experiments import OUTCOMES, Comparison, compare
-from containment_sim.loading import Problem, ScenarioError, problems_from
+from containment_sim.ledger import Ledger
+from containment_sim.loading import ScenarioError, problems_from
+from containment_sim.names import name_problem
+from containment_sim.outputs import (
+    OutputFolder,
+    copy_data_files,
+    read_document,
+    read_tables,
+    write_tables,
+)
+from containment_sim.safe_yaml import Limits, YamlInputError, load_text, to_plain
 from containment_sim.scenario import Scenario
-from containment_sim.sweep import sweep
+from containment_sim.sweep import grid, sweep
 
-__all__ = ["add_experiment_commands"]
+__all__ = ["add_experiment_commands", "positive_int"]
+
+CHART_SUFFIXES = (".png", ".svg")
 
 
 def add_experiment_commands(sub: Any, scenario_help: str, load: Any) -> None:
@@ -36,7 +65,7 @@ def add_experiment_commands(sub: Any, scenario_help: str, load: Any) -> None:
     )
     p.add_argument("scenario", nargs="?", default=None, help=scenario_help)
     p.add_argument("--strategies", help="comma-separated strategies (default: all, none first)")
-    _common(p)
+    _common(p, "results/<scenario name>-comparison/")
     p.add_argument(
         "--attribute",
         metavar="STRATEGY",
@@ -62,36 +91,50 @@ def add_experiment_commands(sub: Any, scenario_help: str, load: Any) -> None:
     )
     p.add_argument("--strategy", help="strategy to run (default: the scenario's)")
     p.add_argument("--outcome", default="total_infections", help="outcome to chart")
-    _common(p, per="grid point")
+    _common(p, "results/<scenario name>-sweep/", per="grid point")
     p.set_defaults(handler=lambda a: _cmd_sweep(a, load(a)))
 
-    p = sub.add_parser("plot", help="redraw the charts of a saved run, comparison or sweep")
+    p = sub.add_parser(
+        "plot",
+        help="redraw the charts of a saved run, comparison or sweep",
+        description="Check a saved folder against its document and redraw its charts.",
+    )
     p.add_argument("directory", type=Path)
     p.set_defaults(handler=_cmd_plot)
 
 
 def positive_int(text: str) -> int:
     """An argparse type: an integer of at least 1."""
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
 
 
-def output_folder(text: str) -> Path:
-    """An argparse type: a folder to write into (it may exist, but not as a file)."""
-    path = Path(text)
-    if path.exists() and not path.is_dir():
-        raise argparse.ArgumentTypeError(f"{path} exists and is not a folder")
-    return path
+def _replicates(text: str) -> int:
+    value = positive_int(text)
+    if value > MAX_REPLICATES:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_REPLICATES:,}, got {value:,}")
+    return value
 
 
-def _common(p: argparse.ArgumentParser, per: str = "strategy") -> None:
+def _common(p: argparse.ArgumentParser, default_out: str, per: str = "strategy") -> None:
     p.add_argument(
-        "--replicates", type=positive_int, default=20, help=f"runs per {per} (default 20)"
+        "--replicates", type=_replicates, default=20, help=f"runs per {per} (default 20)"
     )
     p.add_argument(
-        "--workers", type=positive_int, default=1, help="local worker processes (default 1)"
+        "--workers",
+        type=positive_int,
+        default=1,
+        help="local worker processes (default 1; at most the number of cores)",
+    )
+    p.add_argument(
+        "--oversubscribe",
+        action="store_true",
+        help="allow more --workers than this machine has cores",
     )
     p.add_argument(
         "--scheduler",
@@ -103,7 +146,8 @@ def _common(p: argparse.ArgumentParser, per: str = "strategy") -> None:
     p.add_argument("--scale", type=float, help="fraction of the population to simulate")
     p.add_argument("--dt", type=float, help="step length in days")
     p.add_argument("--engine", choices=("vectorized", "des"), help="simulation engine")
-    p.add_argument("--out", type=output_folder, help="output folder")
+    add_output_options(p, resumable=True, default=default_out)
+    add_input_options(p)
     p.add_argument("--no-plot", action="store_true", help="write tables only")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
@@ -118,46 +162,57 @@ def _bar(total: int, quiet: bool, desc: str) -> Any:
 
 def _cmd_compare(args: argparse.Namespace, scenario: Scenario) -> int:
     strategies = args.strategies.split(",") if args.strategies else None
+    units = _units(args.group) if args.group else None
     try:
-        units = _units(args.group) if args.group else None
+        if strategies is not None:
+            unknown = [s for s in strategies if s not in scenario.strategies]
+            if unknown:
+                known = ", ".join(scenario.strategies)
+                raise KeyError(f"unknown strategies {unknown}; the scenario defines: {known}")
         if args.attribute:  # fail before the comparison runs
             check_units(scenario, args.attribute, units)
-        n = len(strategies or scenario.strategies) * args.replicates
+    except (KeyError, ValueError) as exc:
+        raise bad_input("command line", str(exc).strip("'\"")) from None
+    n = len(strategies or scenario.strategies) * args.replicates
+    workers = cap_workers(args, n)
+    check_cost(args, scenario, 1 if args.scheduler else workers)
+    folder = prepare_output(args, Path("results") / f"{scenario.name}-comparison")
+    total = n + (2 ** len(units or scenario.strategies[args.attribute]) * args.replicates
+                 if args.attribute else 0)  # fmt: skip
+    with _resumable(folder, total), folder as staging:
         with _bar(n, args.quiet, "compare") as bar:
             cmp = compare(
-                scenario,
-                strategies,
-                args.replicates,
-                args.seed,
-                args.workers,
-                bar.update,
-                args.scheduler,
-            )
+                scenario, strategies, args.replicates, args.seed, workers, bar.update,
+                args.scheduler, folder.ledger,
+            )  # fmt: skip
         if args.attribute:
             k = len(units) if units else len(scenario.strategies[args.attribute])
             with _bar(2**k * args.replicates, args.quiet, "attribute") as bar:
                 cmp.attribution = attribute(
-                    scenario,
-                    args.attribute,
-                    units,
-                    args.replicates,
-                    args.seed,
-                    args.workers,
-                    progress=bar.update,
-                    scheduler=args.scheduler,
-                )
-    except (KeyError, ValueError) as exc:
-        raise ScenarioError([Problem("command line", None, "", str(exc).strip("'\""))]) from None
-    out = args.out or Path("results") / f"{scenario.name}-comparison"
-    cmp.save(out)
-    if not args.no_plot:
-        from containment_sim.charts import save_comparison_charts
+                    scenario, args.attribute, units, args.replicates, args.seed, workers,
+                    progress=bar.update, scheduler=args.scheduler, ledger=folder.ledger,
+                )  # fmt: skip
+        cmp.write(staging)
+        if not args.no_plot:
+            from containment_sim.charts import save_comparison_charts
 
-        save_comparison_charts(cmp, out)
+            save_comparison_charts(cmp, staging)
     if not args.quiet:
         print(_comparison_text(cmp))
-        print(f"results written to {out}/")
+        print(f"results written to {args.out or folder.target}/")
     return 0
+
+
+@contextlib.contextmanager
+def _resumable(folder: OutputFolder, total: int) -> Iterator[None]:
+    """Ctrl-C between or after the runs: say that the finished runs are kept, and where."""
+    try:
+        yield
+    except Interrupted:
+        raise
+    except KeyboardInterrupt:
+        kept = len(Ledger(folder.ledger))
+        raise Interrupted(kept, total, str(folder.ledger) if kept else None) from None
 
 
 def _units(groups: list[str]) -> dict[str, list[str]]:
@@ -165,7 +220,11 @@ def _units(groups: list[str]) -> dict[str, list[str]]:
     for group in groups:
         name, _, members = group.partition("=")
         if not members:
-            raise ValueError(f"--group {group!r}: expected NAME=MEASURE1+MEASURE2")
+            raise bad_input("command line", f"expected NAME=MEASURE1+MEASURE2 (got {group!r})",
+                            "--group")  # fmt: skip
+        problem = name_problem(name)
+        if problem is not None:
+            raise bad_input("command line", f"{problem} (got {name!r})", "--group")
         units[name] = members.split("+")
     return units
 
@@ -196,29 +255,24 @@ def _comparison_text(cmp: Comparison) -> str:
 
 def _parse_params(specs: list[str]) -> dict[str, list[Any]]:
     params: dict[str, list[Any]] = {}
-    yaml = YAML(typ="safe")
+    limits = Limits(max_bytes=10_000, max_depth=10, max_nodes=1_000)
     for spec in specs:
         path, _, values = spec.partition("=")
         if not path or not values:
-            raise ScenarioError(
-                [
-                    Problem(
-                        "command line", None, "--param", f"expected PATH=V1,V2,... (got {spec!r})"
-                    )
-                ]
-            )
+            raise bad_input("command line", f"expected PATH=V1,V2,... (got {spec!r})", "--param")
         if path in ("seed", "strategy"):
-            raise ScenarioError(
-                [
-                    Problem(
-                        "command line",
-                        None,
-                        "--param",
-                        f"sweep {path!r} with --{path} or replicates instead",
-                    )
-                ]
+            raise bad_input(
+                "command line", f"sweep {path!r} with --{path} or replicates instead", "--param"
             )
-        params[path] = [yaml.load(v) for v in values.split(",")]
+        parsed = []
+        for value in values.split(","):
+            try:
+                parsed.append(to_plain(load_text(value, limits)))
+            except YamlInputError as exc:
+                raise bad_input(
+                    "command line", f"{path}: cannot read {value!r}: {exc.message}", "--param"
+                ) from None
+        params[path] = parsed
     return params
 
 
@@ -227,46 +281,35 @@ def _cmd_sweep(args: argparse.Namespace, scenario: Scenario) -> int:
 
     params = _parse_params(args.param)
     if args.outcome not in OUTCOMES:
-        raise ScenarioError(
-            [
-                Problem(
-                    "command line",
-                    None,
-                    "--outcome",
-                    f"unknown outcome {args.outcome!r}; allowed: {', '.join(OUTCOMES)}",
-                )
-            ]
-        )
-    points = 1
-    for values in params.values():
-        points *= len(values)
+        raise bad_input(
+            "command line", f"unknown outcome {args.outcome!r}; allowed: {', '.join(OUTCOMES)}",
+            "--outcome",
+        )  # fmt: skip
     try:
-        with _bar(points * args.replicates, args.quiet, "sweep") as bar:
-            table = sweep(
-                scenario,
-                params,
-                args.strategy,
-                args.replicates,
-                args.seed,
-                args.workers,
-                bar.update,
-                args.scheduler,
-            )
+        points = grid(scenario, params, args.strategy)
     except ValidationError as exc:
         raise ScenarioError(problems_from(exc, None, "--param")) from None
     except (KeyError, ValueError) as exc:
-        message = str(exc).strip("'\"")
-        raise ScenarioError([Problem("command line", None, "--param", message)]) from None
-    out = args.out or Path("results") / f"{scenario.name}-sweep"
-    out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "sweep.csv", index=False)
-    meta = {"params": list(params), "outcome": args.outcome, "replicates": args.replicates}
-    (out / "sweep.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    if not args.no_plot:
-        _sweep_chart(table, list(params), args.outcome, out)
+        raise bad_input("command line", str(exc).strip("'\""), "--param") from None
+    n = len(points) * args.replicates
+    workers = cap_workers(args, n)
+    for _, changed in points:
+        check_cost(args, changed, 1 if args.scheduler else workers)
+    folder = prepare_output(args, Path("results") / f"{scenario.name}-sweep")
+    with _resumable(folder, n), folder as staging:
+        with _bar(n, args.quiet, "sweep") as bar:
+            table = sweep(
+                scenario, params, args.strategy, args.replicates, args.seed, workers,
+                bar.update, args.scheduler, folder.ledger,
+            )  # fmt: skip
+        meta = {"params": list(params), "outcome": args.outcome, "replicates": args.replicates,
+                "rows": {"sweep": len(table)}}  # fmt: skip
+        write_tables(staging, {"sweep": table}, {"sweep.json": meta})
+        if not args.no_plot:
+            _sweep_chart(table, list(params), args.outcome, staging)
     if not args.quiet:
         print(table.groupby(list(params))[args.outcome].agg(["mean", "sem"]).to_string())
-        print(f"results written to {out}/")
+        print(f"results written to {args.out or folder.target}/")
     return 0
 
 
@@ -285,30 +328,53 @@ def _sweep_chart(table: pd.DataFrame, params: list[str], outcome: str, out: Path
 
 def _cmd_plot(args: argparse.Namespace) -> int:
     src: Path = args.directory
+    draw = _reader(src)  # reads and checks the folder; returns what draws its charts
+    folder = OutputFolder.prepare(src, force=True)
+    with folder as staging:
+        copy_data_files(src, staging, CHART_SUFFIXES)
+        try:
+            names = draw(staging)
+        except (KeyError, ValueError, IndexError, TypeError) as exc:
+            raise ResultFolderError(
+                f"{src}: cannot draw the charts; the tables do not match their document "
+                f"({type(exc).__name__}: {exc})"
+            ) from None
+    print("\n".join(str(src / name) for name in names))
+    return 0
+
+
+def _reader(src: Path) -> Any:
+    """Read and check a saved folder; return ``draw(folder) -> [chart file names]``."""
+    if not src.is_dir():
+        raise ResultFolderError(f"{src}: no such folder")
     if (src / "comparison.json").exists():
         from containment_sim.charts import save_comparison_charts
 
-        files = save_comparison_charts(Comparison.load(src), src)
-    elif (src / "sweep.json").exists():
-        meta = json.loads((src / "sweep.json").read_text(encoding="utf-8"))
-        _sweep_chart(pd.read_csv(src / "sweep.csv"), meta["params"], meta["outcome"], src)
-        files = [src / "sweep.png", src / "sweep.svg"]
-    elif (src / "summary.json").exists():
+        cmp = Comparison.load(src)
+        return lambda out: [p.name for p in save_comparison_charts(cmp, out)]
+    if (src / "sweep.json").exists():
+        meta = read_document(src, "sweep.json")
+        params, outcome = meta.get("params"), meta.get("outcome")
+        if not (isinstance(params, list) and 1 <= len(params) <= 2 and outcome in OUTCOMES):
+            raise ResultFolderError(f"{src / 'sweep.json'}: lacks valid params and outcome")
+        rows = (meta.get("rows") or {}).get("sweep")
+        columns = {"sweep": [*map(str, params), "replicate", "strategy", outcome]}
+        table = read_tables(src, {"sweep": rows}, columns)["sweep"]
+
+        def draw(out: Path) -> list[str]:
+            _sweep_chart(table, [str(p) for p in params], str(outcome), out)
+            return [f"sweep{suffix}" for suffix in CHART_SUFFIXES]
+
+        return draw
+    if (src / "summary.json").exists():
         from containment_sim.plotting import plot_epidemic_curve, save_figure
         from containment_sim.results import Result
 
-        files = [save_figure(plot_epidemic_curve(Result.load(src)), src / "epidemic_curve.png")]
-    else:
-        raise ScenarioError(
-            [
-                Problem(
-                    str(src),
-                    None,
-                    "",
-                    "no saved run, comparison or sweep here "
-                    "(expected summary.json, comparison.json or sweep.json)",
-                )
-            ]
-        )
-    print("\n".join(str(f) for f in files))
-    return 0
+        result = Result.load(src)
+        return lambda out: [
+            save_figure(plot_epidemic_curve(result), out / "epidemic_curve.png").name
+        ]
+    raise ResultFolderError(
+        f"{src}: no saved run, comparison or sweep here "
+        "(expected summary.json, comparison.json or sweep.json)"
+    )

@@ -4,25 +4,35 @@ Replicate ``r`` of every strategy uses the seed ``seed + r``, so strategies are 
 the same random numbers decision by decision (each decision has its own named stream), and
 differences between strategies are signal, not reseeding noise. Each run is a pure function
 of (scenario, strategy, seed): results are identical whatever the number of workers.
+
+Given a ``ledger`` folder, every finished run is kept there as it finishes (see
+:mod:`containment_sim.ledger`) and runs already kept are read instead of run again, so an
+interrupted comparison resumes where it stopped, with byte-identical tables. Workers that die
+are replaced and their runs retried (:mod:`containment_sim.runner`).
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 
 from containment_sim._version import __version__
 from containment_sim.engines import run
-from containment_sim.results import Result, write_files
+from containment_sim.errors import ResultFolderError
+from containment_sim.ledger import Entry, Ledger
+from containment_sim.names import name_problem
+from containment_sim.outputs import OutputFolder, read_document, read_tables, write_tables
+from containment_sim.results import Result
+from containment_sim.runner import run_jobs
 from containment_sim.scenario import Scenario, with_overrides
 
-__all__ = ["OUTCOMES", "Comparison", "Task", "compare", "run_tasks"]
+__all__ = ["OUTCOMES", "Comparison", "Task", "compare", "make_tasks", "run_tasks"]
 
 OUTCOMES: tuple[str, ...] = (
     "total_infections", "local_infections", "imported_infections", "exported_infections",
@@ -82,9 +92,10 @@ def _execute(task: Task) -> RunRecord:
     """Run one task (in a worker process)."""
     scenario = Scenario.model_validate(task.scenario)
     changes: dict[str, Any] = {"seed": task.seed, "strategy": task.label}
-    if task.measures is not None:
-        strategies = {**scenario.strategies, task.label: list(task.measures)}
-        changes["strategies"] = strategies
+    if task.measures is not None:  # any label; the run's strategy needs a safe name
+        name = task.label if name_problem(task.label) is None else "measures"
+        changes = {"seed": task.seed, "strategy": name,
+                   "strategies": {**scenario.strategies, name: list(task.measures)}}  # fmt: skip
     result = run(with_overrides(scenario, changes))
     return _record(task, result)
 
@@ -109,54 +120,86 @@ def run_tasks(
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
     scheduler: str | None = None,
+    ledger: Ledger | str | Path | None = None,
 ) -> list[RunRecord]:
     """Run tasks on local processes, or on a Dask cluster, and return them in task order.
 
     Args:
         tasks: The runs.
-        workers: Number of local worker processes (1: in this process).
-        progress: Called with 1 after each finished run.
+        workers: Number of local worker processes (1: in this process); no more are started
+            than there are tasks.
+        progress: Called with the number of runs just finished (runs read from the ledger
+            count at the start).
         scheduler: Address of a running Dask distributed scheduler (``tcp://host:8786``);
             needs the ``dask`` extra. Overrides ``workers``.
+        ledger: A folder (or :class:`~containment_sim.ledger.Ledger`) keeping every finished
+            run; runs already in it are read, not run again.
 
     Returns:
         One record per task, in the order of ``tasks``, whatever runs them: every task is a
         pure function of its scenario, label and seed.
+
+    Raises:
+        containment_sim.errors.RunFailedError: A run raised.
+        containment_sim.errors.WorkerLostError: A worker kept dying on the same run.
+        containment_sim.errors.Interrupted: Ctrl-C; finished runs are in the ledger.
     """
-    if scheduler is not None:
-        return _run_on_dask(tasks, scheduler, progress)
-    if workers <= 1:
-        out = []
-        for task in tasks:
-            out.append(_execute(task))
-            if progress is not None:
-                progress(1)
-        return out
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_execute, task) for task in tasks]
-        out = []
-        for future in futures:
-            out.append(future.result())
-            if progress is not None:
-                progress(1)
-        return out
+    book = Ledger(ledger) if isinstance(ledger, str | Path) else ledger
+    digests: dict[int, str] = {}  # tasks usually share one scenario: hash it once
+    keys = [task_key(t, digests) for t in tasks] if book is not None else []
+    done: dict[int, RunRecord] = {}
+    for i, key in enumerate(keys):
+        entry = book.get(key) if book is not None else None
+        if entry is not None:
+            done[i] = _from_entry(entry)
+
+    def keep(i: int, record: RunRecord) -> None:
+        if book is not None:
+            book.put(keys[i], _to_entry(record))
+
+    return run_jobs(
+        _execute,
+        tasks,
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+        done=done,
+        on_result=keep,
+        describe=_describe,
+        kept=str(book.folder) if book is not None else None,
+    )
 
 
-def _run_on_dask(
-    tasks: Sequence[Task], scheduler: str, progress: Callable[[int], None] | None
-) -> list[RunRecord]:
-    try:
-        from dask.distributed import Client, as_completed
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "running on a Dask cluster needs the dask extra: pip install 'containment-sim[dask]'"
-        ) from exc
-    with Client(scheduler) as client:
-        futures = client.map(_execute, list(tasks), pure=False)
-        for _ in as_completed(futures):
-            if progress is not None:
-                progress(1)
-        return list(client.gather(futures))
+def task_key(task: Task, digests: dict[int, str] | None = None) -> str:
+    """The ledger key of a task: every field of it, and the package version.
+
+    Args:
+        task: The task.
+        digests: A cache of scenario digests by ``id`` of the scenario data, for many tasks
+            sharing one scenario.
+    """
+    digests = {} if digests is None else digests
+    if id(task.scenario) not in digests:
+        digests[id(task.scenario)] = Ledger.key(task.scenario)
+    fields = {f.name: getattr(task, f.name) for f in dataclasses.fields(task)}
+    return Ledger.key({"kind": "run", **fields, "scenario": digests[id(task.scenario)]})
+
+
+def _describe(task: Task) -> str:
+    return f"{task.label!r} replicate {task.replicate} (seed {task.seed})"
+
+
+def _to_entry(record: RunRecord) -> Entry:
+    document = {"label": record.label, "replicate": record.replicate, "summary": record.summary}
+    return Entry(document, {"curves": record.curves, "regions": record.regions})
+
+
+def _from_entry(entry: Entry) -> RunRecord:
+    doc = entry.document
+    return RunRecord(
+        doc["label"], doc["replicate"], doc["summary"], entry.frames["curves"],
+        entry.frames["regions"],
+    )  # fmt: skip
 
 
 def replicate_seed(seed: int, replicate: int) -> int:
@@ -207,14 +250,29 @@ class Comparison:
 
         return comparison_table(self.replicates, self.strategies)
 
-    def save(self, directory: str | Path) -> Path:
-        """Write the comparison's tables and ``comparison.json`` to ``directory``.
+    def save(self, directory: str | Path, force: bool = True) -> Path:
+        """Write the comparison's tables, charts' data and ``comparison.json`` to ``directory``.
 
         The tables are ``comparison.csv``, ``replicates.csv`` (and ``replicates.parquet``
         when pyarrow is installed), ``curves.csv``, ``regions.csv`` and, if computed,
-        ``attribution.csv``. Files are staged in a temporary folder and moved into place
-        when complete.
+        ``attribution.csv``. They are written to a staging folder that then replaces
+        ``directory`` as a whole (:class:`~containment_sim.outputs.OutputFolder`): no file of
+        an earlier comparison is left beside them, and an error leaves ``directory`` as it was.
+
+        Args:
+            directory: The folder.
+            force: Replace a folder that holds results (with ``False``, refuse it).
+
+        Raises:
+            containment_sim.errors.OutputError: The folder may not or cannot be written.
         """
+        folder = OutputFolder.prepare(directory, force=force)
+        with folder as staging:
+            self.write(staging)
+        return folder.target
+
+    def write(self, folder: str | Path) -> Path:
+        """Write the files of :meth:`save` into ``folder`` in place (e.g. a staging folder)."""
         frames = {
             "comparison": self.table(),
             "replicates": self.replicates,
@@ -224,28 +282,49 @@ class Comparison:
         if self.attribution is not None:
             frames["attribution"] = self.attribution
         meta = {"version": __version__, "strategies": self.strategies, **self.settings,
+                "attribution": self.attribution is not None,
+                "rows": {name: len(frame) for name, frame in frames.items()},
                 "scenario": self.scenario.model_dump(mode="json", by_alias=True)}  # fmt: skip
         parquet = ("replicates",) if _has_pyarrow() else ()
-        return write_files(directory, frames, {"comparison.json": meta}, parquet)
+        return write_tables(folder, frames, {"comparison.json": meta}, parquet)
 
     @classmethod
     def load(cls, directory: str | Path) -> Comparison:
-        """Read a comparison written by :meth:`save`."""
+        """Read a comparison written by :meth:`save`, checking that it is complete.
+
+        Raises:
+            containment_sim.errors.ResultFolderError: A file is missing, unreadable or has
+                another number of rows than ``comparison.json`` records.
+        """
         src = Path(directory)
-        meta = json.loads((src / "comparison.json").read_text(encoding="utf-8"))
-        scenario = Scenario.model_validate(meta.pop("scenario"))
-        strategies = meta.pop("strategies")
+        meta = read_document(src, "comparison.json")
+        try:
+            scenario = Scenario.model_validate(meta.pop("scenario"))
+            strategies = [str(s) for s in meta.pop("strategies")]
+        except (KeyError, TypeError, ValidationError):
+            raise ResultFolderError(
+                f"{src / 'comparison.json'}: lacks a valid scenario or strategy list"
+            ) from None
         meta.pop("version", None)
-        attribution = src / "attribution.csv"
+        rows: dict[str, int | None] = dict.fromkeys(_TABLES)
+        rows.update(meta.pop("rows", None) or {})
+        if not meta.pop("attribution", (src / "attribution.csv").exists()):
+            rows.pop("attribution", None)
+        rows.pop("comparison", None)
+        tables = read_tables(src, rows, _COLUMNS)
         return cls(
-            scenario,
-            strategies,
-            pd.read_csv(src / "replicates.csv"),
-            pd.read_csv(src / "curves.csv"),
-            pd.read_csv(src / "regions.csv"),
-            pd.read_csv(attribution) if attribution.exists() else None,
-            meta,
-        )
+            scenario, strategies, tables["replicates"], tables["curves"], tables["regions"],
+            tables.get("attribution"), meta,
+        )  # fmt: skip
+
+
+_TABLES = ("replicates", "curves", "regions", "attribution")
+_COLUMNS = {
+    "replicates": ["strategy", "replicate", "seed", *OUTCOMES],
+    "curves": ["strategy", "replicate", "day", *CURVES],
+    "regions": ["strategy", "replicate", "day", "region", "new_infections", "n_infected"],
+    "attribution": ["unit", "measures", "shapley", "share", "outcome", "total_averted"],
+}
 
 
 def compare(
@@ -256,6 +335,7 @@ def compare(
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
     scheduler: str | None = None,
+    ledger: Ledger | str | Path | None = None,
 ) -> Comparison:
     """Run strategies x replicates with common random numbers and compare them.
 
@@ -267,6 +347,8 @@ def compare(
         workers: Local worker processes; results do not depend on it.
         progress: Called with 1 after each run.
         scheduler: Address of a Dask distributed scheduler to run on instead (``dask`` extra).
+        ledger: Folder keeping every finished run; runs already there are not run again
+            (see :func:`run_tasks`).
     """
     names = list(strategies) if strategies is not None else _default_order(scenario)
     unknown = [s for s in names if s not in scenario.strategies]
@@ -275,7 +357,7 @@ def compare(
         raise KeyError(f"unknown strategies {unknown}; the scenario defines: {known}")
     base = scenario.seed if seed is None else seed
     tasks = make_tasks(scenario, names, replicates, base)
-    records = run_tasks(tasks, workers, progress, scheduler)
+    records = run_tasks(tasks, workers, progress, scheduler, ledger)
     return Comparison(
         scenario,
         names,

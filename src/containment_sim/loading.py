@@ -1,25 +1,33 @@
 """Reading scenarios from YAML, with errors that name the file, line and field.
 
-``load_scenario`` parses YAML with ``ruamel.yaml`` (which keeps line numbers), validates it
-against :class:`~containment_sim.scenario.Scenario`, and turns every pydantic error into one
-line: ``FILE:LINE: FIELD.PATH: what is wrong (got VALUE); allowed: ...``. Built-in scenarios
-(``xianning``, ``small``) ship inside the package and load by name.
+``load_scenario`` reads a file within limits (:mod:`containment_sim.safe_yaml`: size,
+encoding, nesting depth, alias expansion, tags), parses it with ``ruamel.yaml`` (which keeps
+line numbers), validates it against :class:`~containment_sim.scenario.Scenario`, and turns
+every pydantic error into one line: ``FILE:LINE: FIELD.PATH: what is wrong (got VALUE);
+allowed: ...``. Values in messages are cut to a few dozen characters before they are formatted,
+whatever their size. What is allowed but probably not meant (a measure that starts after the
+last day) is reported as a :class:`ScenarioWarning`. Built-in scenarios (``xianning``,
+``small``) ship inside the package and load by name.
 """
 
 from __future__ import annotations
 
+import re
 import types
 import typing
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
 
+from containment_sim.checks import scenario_warnings
+from containment_sim.errors import InputError
+from containment_sim.safe_yaml import DEFAULT_LIMITS, Limits, YamlInputError, load_text, read_file
 from containment_sim.scenario import MEASURE_TYPES, MeasureSpec, Scenario, measure_types
 
 __all__ = [
@@ -27,8 +35,10 @@ __all__ = [
     "DEFAULT_SCENARIO",
     "Problem",
     "ScenarioError",
+    "ScenarioWarning",
     "builtin_scenario_path",
     "load_scenario",
+    "preview",
     "problems_from",
     "scenario_json_schema",
     "validate_data",
@@ -43,21 +53,32 @@ DEFAULT_SCENARIO = "xianning"
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a scenario: where it is and what is allowed."""
+    """One thing wrong with a scenario (or, as a warning, probably wrong): where and what.
+
+    Attributes:
+        source: The file (or ``command line``).
+        line: The 1-based line, when known.
+        field: The dotted field path (``measures.tracing.capacity``), or ``""``.
+        message: What is wrong and what is allowed.
+        severity: ``"error"`` or ``"warning"``.
+    """
 
     source: str
     line: int | None
     field: str
     message: str
+    severity: str = "error"
 
     def __str__(self) -> str:
         where = f"{self.source}:{self.line}" if self.line is not None else self.source
+        if self.severity != "error":
+            where += f": {self.severity}"
         return (
             f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
         )
 
 
-class ScenarioError(ValueError):
+class ScenarioError(InputError):
     """A scenario file that cannot be read or does not validate.
 
     Attributes:
@@ -67,6 +88,18 @@ class ScenarioError(ValueError):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class ScenarioWarning(UserWarning):
+    """A scenario that is valid but probably not what was meant (see ``checks``).
+
+    Attributes:
+        problem: Where and what, as a :class:`Problem` of severity ``"warning"``.
+    """
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        super().__init__(str(problem))
 
 
 def builtin_scenario_path(name: str) -> Path:
@@ -101,19 +134,21 @@ def scenario_json_schema() -> dict[str, Any]:
     return schema
 
 
-def load_scenario(path: str | Path | None = None) -> Scenario:
+def load_scenario(path: str | Path | None = None, limits: Limits = DEFAULT_LIMITS) -> Scenario:
     """Read and validate a scenario file.
 
     Args:
         path: A YAML file, or the name of a built-in scenario (``"xianning"``, ``"small"``);
             ``None`` loads the default built-in scenario.
+        limits: Limits on the file's size, nesting and alias expansion.
 
     Returns:
-        The validated scenario.
+        The validated scenario. Anything probably not meant is reported as a
+        :class:`ScenarioWarning` (``warnings.warn``).
 
     Raises:
-        ScenarioError: The file is missing, is not valid YAML, or does not validate; the
-            message has one line per problem naming the file, line and field.
+        ScenarioError: The file is missing, too large, not UTF-8, not valid YAML, or does not
+            validate; the message has one line per problem naming the file, line and field.
     """
     if path is None:
         path = builtin_scenario_path(DEFAULT_SCENARIO)
@@ -122,18 +157,9 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         path = builtin_scenario_path(str(path))
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError([Problem(source, None, "", f"cannot read: {exc.strerror}")]) from None
-    try:
-        data = YAML(typ="rt").load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        what = exc.problem or exc.context or "invalid YAML"
-        raise ScenarioError([Problem(source, line, "", f"YAML syntax error: {what}")]) from None
-    except ValueError as exc:  # e.g. an impossible date such as 2020-01-32
-        raise ScenarioError([Problem(source, None, "", f"YAML value error: {exc}")]) from None
+        data = load_text(read_file(path, limits), limits)
+    except YamlInputError as exc:
+        raise ScenarioError([Problem(source, exc.line, "", exc.message)]) from None
     return validate_data(data, source)
 
 
@@ -144,11 +170,14 @@ def validate_data(data: Any, source: str = "<scenario>") -> Scenario:
         data: The parsed YAML; line numbers are reported when it came from ``ruamel.yaml``.
         source: The name used for the data in messages (usually the file path).
 
+    Returns:
+        The scenario; warnings about it are issued as :class:`ScenarioWarning`.
+
     Raises:
         ScenarioError: The data does not validate.
     """
     if not isinstance(data, Mapping):
-        got = type(data).__name__ if data is not None else "an empty file"
+        got = _kind(data) if data is not None else "an empty file"
         raise ScenarioError(
             [Problem(source, 1, "", f"a scenario must be a mapping of keys, got {got}")]
         )
@@ -156,9 +185,15 @@ def validate_data(data: Any, source: str = "<scenario>") -> Scenario:
     if problems:
         raise ScenarioError(problems)
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(problems_from(exc, data, source)) from None
+    for path, message in scenario_warnings(scenario):
+        loc = tuple(int(k) if k.isdigit() else k for k in path.split("."))
+        where, line = _locate(data, loc)
+        problem = Problem(source, line, _format_path(where), message, "warning")
+        warnings.warn(ScenarioWarning(problem), stacklevel=2)
+    return scenario
 
 
 def _measure_problems(data: Mapping[str, Any], source: str) -> list[Problem]:
@@ -190,7 +225,7 @@ def problems_from(exc: ValidationError, data: Any, source: str) -> list[Problem]
 def _problems(errors: list[Any], data: Any, source: str) -> list[Problem]:
     """Group pydantic error records by the data path they concern; one problem per path."""
     grouped: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-    for err in errors:
+    for err in _each_reference(errors):
         loc = err["loc"]
         if err["type"] == "cross_reference":
             loc = tuple(int(k) if k.isdigit() else k for k in err["ctx"]["path"].split("."))
@@ -203,12 +238,29 @@ def _problems(errors: list[Any], data: Any, source: str) -> list[Problem]:
     return problems
 
 
+def _each_reference(errors: list[Any]) -> list[Any]:
+    """The errors, with one record per broken reference of a cross-reference error."""
+    out = []
+    for err in errors:
+        problems = (
+            (err.get("ctx") or {}).get("problems") if err["type"] == "cross_reference" else None
+        )
+        if not problems:
+            out.append(err)
+            continue
+        for path, message in problems:
+            out.append({**err, "msg": message, "ctx": {**err["ctx"], "path": path}})
+    return out
+
+
 def _locate(data: Any, loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], int | None]:
     """Follow ``loc`` into the data as far as it goes; return that path and its line (1-based)."""
     if data is None:
         return tuple(loc), None
     node, path, line = data, [], _line_of(data, None)
     for key in loc:
+        if key == "[key]":  # pydantic's mark for a mapping's key (the key itself is at fault)
+            break
         if isinstance(node, Mapping) and key in node:
             line = _line_of(node, key) or line
             node = node[key]
@@ -255,7 +307,7 @@ def _describe(path: tuple[Any, ...], errs: list[dict[str, Any]]) -> str:
         return f"unknown key {path[-1]!r}{hint}"
     if kind == "missing":
         return "required field is missing"
-    got = "" if isinstance(first["input"], Mapping) else f" (got {_short(first['input'])})"
+    got = "" if isinstance(first["input"], Mapping) else f" (got {preview(first['input'])})"
     if kind == "cross_reference":
         return str(first["msg"])
     if len(errs) > 1 and any(str(e["type"]).startswith(("date", "datetime")) for e in errs):
@@ -265,16 +317,104 @@ def _describe(path: tuple[Any, ...], errs: list[dict[str, Any]]) -> str:
     messages = []
     for err in errs:
         msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        msg = _plain(msg)
         if msg not in messages:
             messages.append(msg)
     if len(messages) > 1:
         return "expected one of: " + "; or ".join(m[0].lower() + m[1:] for m in messages) + got
-    return messages[0] + got
+    return messages[0] + ("" if "got " in messages[0] else got)
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+_PYDANTIC_WORDS = (
+    (re.compile(r"a valid dictionary or instance of \w+"), "a mapping of keys"),
+    (re.compile(r"a valid dictionary"), "a mapping of keys"),
+    (re.compile(r"a valid list"), "a list"),
+)
+
+
+def _plain(message: str) -> str:
+    """Pydantic's wording without its internal type names."""
+    for pattern, words in _PYDANTIC_WORDS:
+        message = pattern.sub(words, message)
+    return message
+
+
+def _kind(value: Any) -> str:
+    """What a YAML value is, in words (never a Python type name)."""
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Sequence):
+        return "a list"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, date):
+        return "a date"
+    return "a value"
+
+
+class _Full(Exception):
+    """The preview has all the characters it may have."""
+
+
+def preview(value: Any, limit: int = 60) -> str:
+    """A short YAML-like rendering of ``value``, built piece by piece and cut at ``limit``.
+
+    Only about ``limit`` characters are ever produced, so a huge value (or one whose aliases
+    expand to billions of items) costs nothing to show.
+    """
+    parts: list[str] = []
+    room = [limit + 1]
+
+    def emit(text: str) -> None:
+        parts.append(text[: room[0]])
+        room[0] -= len(text)
+        if room[0] <= 0:
+            raise _Full
+
+    def walk(item: Any) -> None:
+        if isinstance(item, Mapping):
+            emit("{")
+            for k, (key, sub) in enumerate(item.items()):
+                emit(", " if k else "")
+                walk(key)
+                emit(": ")
+                walk(sub)
+            emit("}")
+        elif isinstance(item, list | tuple):
+            emit("[")
+            for k, sub in enumerate(item):
+                emit(", " if k else "")
+                walk(sub)
+            emit("]")
+        else:
+            emit(_scalar(item, room[0]))
+
+    try:
+        walk(value)
+    except _Full:
+        pass
+    text = "".join(parts)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _scalar(value: Any, room: int) -> str:
+    if isinstance(value, str):
+        return repr(value[: room + 1])
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int) and value.bit_length() > 200:
+        return "a very large number"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return _kind(value)
 
 
 def _allowed_keys(path: tuple[Any, ...]) -> list[str]:

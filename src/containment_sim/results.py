@@ -12,17 +12,17 @@ per checkpoint, ...) hold one row per day and item.
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from containment_sim._version import __version__
+from containment_sim.errors import ResultFolderError
+from containment_sim.outputs import OutputFolder, read_document, read_tables, write_tables
 from containment_sim.scenario import Scenario
 from containment_sim.world import STATE_COLUMNS, Source
 
@@ -185,35 +185,24 @@ def write_files(
     documents: dict[str, Any],
     parquet: tuple[str, ...] = (),
 ) -> Path:
-    """Write tables (``<name>.csv``) and JSON documents into ``directory`` atomically.
+    """Write tables (``<name>.csv``) and JSON documents as the whole content of ``directory``.
 
-    Everything is written to a temporary folder inside ``directory`` and moved into place only
-    when complete, so a failure leaves the previous files intact and no partial file behind.
-    Tables named in ``parquet`` are also written as Parquet.
+    Everything is written to a staging folder that then replaces ``directory`` in one step
+    (:class:`~containment_sim.outputs.OutputFolder`), so a failure leaves the previous folder
+    intact and no partial file behind, and no file of an earlier save stays beside the new
+    ones. Tables named in ``parquet`` are also written as Parquet.
 
     Returns:
         The directory.
+
+    Raises:
+        containment_sim.errors.OutputError: ``directory`` holds files that are not results,
+            or cannot be written.
     """
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out, prefix=".saving-") as tmp:
-        staged = Path(tmp)
-        for name, frame in frames.items():
-            frame.to_csv(staged / f"{name}.csv", index=False)
-        for name in parquet:
-            frames[name].to_parquet(staged / f"{name}.parquet", index=False)
-        for name, document in documents.items():
-            text = json.dumps(document, indent=2, ensure_ascii=False, default=_json_default)
-            (staged / name).write_text(text + "\n", encoding="utf-8")
-        for item in staged.iterdir():
-            os.replace(item, out / item.name)
-    return out
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+    folder = OutputFolder.prepare(directory, force=True)
+    with folder as staging:
+        write_tables(staging, frames, documents, parquet)
+    return folder.target
 
 
 def _dates(scenario: Scenario, day: pd.Series) -> pd.Series:
@@ -437,35 +426,67 @@ class Result:
         """Who infected whom, when, in which layer (``None`` when loaded from disk)."""
         return self._frame("infections")  # type: ignore[no-any-return]
 
-    def save(self, directory: str | Path) -> Path:
+    def save(self, directory: str | Path, force: bool = True) -> Path:
         """Write the tables, one CSV per named table, and ``summary.json``.
 
         The files are ``timeseries.csv``, ``timeseries_by_region.csv``, ``<name>.csv`` for
         each named table and ``summary.json``, which embeds the scenario so the run can be
-        reproduced. Nothing half-written is left behind (see :func:`write_files`).
+        reproduced. They replace the folder's content as a whole (see :func:`write_files`).
+
+        Args:
+            directory: The folder.
+            force: Replace a folder that holds results (with ``False``, refuse it).
 
         Returns:
             The output directory.
         """
+        folder = OutputFolder.prepare(directory, force=force)
+        with folder as staging:
+            self.write(staging)
+        return folder.target
+
+    def write(self, folder: str | Path) -> Path:
+        """Write the files of :meth:`save` into ``folder`` in place (e.g. a staging folder)."""
+        frames = {"timeseries": self.timeseries, "timeseries_by_region": self.by_region,
+                  **self.tables}  # fmt: skip
         payload = {
             **self.summary,
             "tables": sorted(self.tables),
+            "rows": {name: len(frame) for name, frame in frames.items()},
             "scenario": self.scenario.model_dump(mode="json", by_alias=True),
         }
-        frames = {"timeseries": self.timeseries, "timeseries_by_region": self.by_region,
-                  **self.tables}  # fmt: skip
-        return write_files(directory, frames, {"summary.json": payload})
+        return write_tables(folder, frames, {"summary.json": payload})
 
     @classmethod
     def load(cls, directory: str | Path) -> Result:
-        """Read a result written by :meth:`save`."""
-        import pandas as pd
+        """Read a result written by :meth:`save`, checking that it is complete.
 
+        Raises:
+            containment_sim.errors.ResultFolderError: A file is missing, unreadable or has
+                another number of rows than ``summary.json`` records.
+        """
         src = Path(directory)
-        payload = json.loads((src / "summary.json").read_text(encoding="utf-8"))
-        scenario = Scenario.model_validate(payload.pop("scenario"))
-        names = payload.pop("tables", [])
-        ts = pd.read_csv(src / "timeseries.csv")
-        by_region = pd.read_csv(src / "timeseries_by_region.csv")
-        tables = {name: pd.read_csv(src / f"{name}.csv") for name in names}
+        payload = read_document(src, "summary.json")
+        try:
+            scenario = Scenario.model_validate(payload.pop("scenario"))
+            names = [str(n) for n in payload.pop("tables", [])]
+        except (KeyError, TypeError, ValidationError):
+            raise ResultFolderError(
+                f"{src / 'summary.json'}: lacks a valid scenario or table list"
+            ) from None
+        days, regions = scenario.days, len(scenario.population.regions)
+        rows: dict[str, int | None] = {
+            "timeseries": days, "timeseries_by_region": days * regions, **dict.fromkeys(names)
+        }  # fmt: skip
+        rows.update(payload.pop("rows", None) or {})
+        tables = read_tables(src, rows, _COLUMNS)
+        ts, by_region = tables.pop("timeseries"), tables.pop("timeseries_by_region")
         return cls(scenario, ts, by_region, payload, tables)
+
+
+_COLUMNS = {
+    "timeseries": ["day", "date", *STATE_COLUMNS, "new_infections_local",
+                   "new_infections_imported", "new_infections_seeded", "cum_deaths"],
+    "timeseries_by_region": ["day", "region"],
+}  # fmt: skip
+"""Columns a saved run must have for its chart."""

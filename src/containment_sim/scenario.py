@@ -27,9 +27,10 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
-from containment_sim import defaults
+from containment_sim import defaults, references
+from containment_sim.checks import check_scenario
+from containment_sim.names import SafeName
 
 __all__ = [
     "MEASURE_TYPES",
@@ -58,6 +59,12 @@ __all__ = [
 TimePoint = date | datetime | float
 """A point in time: a day number since the start, a date, or a date and time."""
 
+MIN_DT = 1.0 / 1440.0
+"""Shortest step: one minute (the discrete-event engine is the tool for finer time)."""
+
+MAX_SEED = 2**62
+"""Largest seed (replicate seeds ``seed + r`` stay 64-bit integers)."""
+
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 AgeTable = Annotated[list[Fraction], Field(min_length=9, max_length=9)]
 """Nine values, one per age band 0-9, 10-19, ..., 70-79, 80+."""
@@ -66,7 +73,7 @@ AgeTable = Annotated[list[Fraction], Field(min_length=9, max_length=9)]
 class StrictModel(BaseModel):
     """Base of every scenario model: unknown keys are errors, values are checked on assignment."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class Distribution(StrictModel):
@@ -93,7 +100,7 @@ class Distribution(StrictModel):
 class Region(StrictModel):
     """A county-level division (区/县/市): its population and number of communities."""
 
-    name: str = Field(min_length=1)
+    name: SafeName
     name_zh: str | None = None
     population: PositiveInt
     communities: PositiveInt
@@ -267,18 +274,18 @@ class Importation(StrictModel):
     initial_region: str | None = None
 
 
-Schedule = float | list[tuple[TimePoint, float]]
+Schedule = float | Annotated[list[tuple[TimePoint, float]], Field(min_length=1)]
 """A level that may change over time: a constant, or ``[[time, value], ...]`` steps (the value
 of the latest point at or before t; the first value before the first point)."""
 
-FractionSchedule = Fraction | list[tuple[TimePoint, Fraction]]
+FractionSchedule = Fraction | Annotated[list[tuple[TimePoint, Fraction]], Field(min_length=1)]
 """A schedule whose values are shares between 0 and 1 (compliance, diligence)."""
 
 
 class Trip(StrictModel):
     """Daily trips (full-scale count) from one region to another."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
     origin: str = Field(alias="from")
     destination: str = Field(alias="to")
@@ -293,7 +300,7 @@ class Road(StrictModel):
     (e.g. ``{coach: 0.15, rail: 0.1, bus: 0.05}``), the share a line suspension removes.
     """
 
-    name: str = Field(min_length=1)
+    name: SafeName
     between: tuple[str, str]
     length_km: PositiveFloat = 1.0
     daily: NonNegativeFloat = 0.0
@@ -314,7 +321,7 @@ class EntryRoad(StrictModel):
     of ``region`` leave the city on it each day (day trips, full-scale count).
     """
 
-    name: str = Field(min_length=1)
+    name: SafeName
     region: str
     share: NonNegativeFloat = 1.0
     outbound_daily: NonNegativeFloat = 0.0
@@ -359,6 +366,10 @@ class MeasureSpec(StrictModel):
     start: TimePoint = 0.0
     end: TimePoint | None = None
 
+    references: ClassVar[dict[str, str]] = {}
+    """Fields naming something the scenario defines: field (dotted through lists) -> kind
+    (``region``, ``road`` or ``mode``); checked by :mod:`containment_sim.references`."""
+
 
 MEASURE_TYPES: dict[str, type[MeasureSpec]] = {}
 """Registered measure types, from YAML ``type`` to the model of its parameters (the built-in
@@ -392,11 +403,11 @@ class Scenario(StrictModel):
 
     CANONICAL_STRATEGIES: ClassVar[tuple[str, ...]] = ("none", "external", "internal", "combined")
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
+    name: SafeName
     description: str = ""
     start_date: date
     days: PositiveInt
-    seed: NonNegativeInt = 0
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0
     dt: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
     engine: Literal["vectorized", "des"] = "vectorized"
     population: Population
@@ -404,13 +415,15 @@ class Scenario(StrictModel):
     transmission: Transmission
     importation: Importation = Field(default_factory=Importation)
     mobility: Mobility = Field(default_factory=Mobility)
-    measures: dict[str, SerializeAsAny[MeasureSpec]] = Field(default_factory=dict)
-    strategies: dict[str, list[str]] = Field(default_factory=lambda: {"none": []})
+    measures: dict[SafeName, SerializeAsAny[MeasureSpec]] = Field(default_factory=dict)
+    strategies: dict[SafeName, list[str]] = Field(default_factory=lambda: {"none": []})
     strategy: str = "none"
 
     @field_validator("dt")
     @classmethod
     def _whole_steps_per_day(cls, v: float) -> float:
+        if v < MIN_DT:
+            raise ValueError(f"dt must be at least 1/1440 (one minute), got {v:g}")
         steps = 1.0 / v
         if abs(steps - round(steps)) > 1e-9:
             raise ValueError(
@@ -426,111 +439,19 @@ class Scenario(StrictModel):
         out: dict[str, Any] = {}
         for name, spec in v.items():
             kind = spec.get("type") if isinstance(spec, dict) else getattr(spec, "type", None)
-            if kind not in measure_types():
+            if not isinstance(kind, str) or kind not in measure_types():
                 known = ", ".join(sorted(MEASURE_TYPES)) or "none registered yet"
                 raise ValueError(f"measure {name!r}: unknown type {kind!r}; allowed: {known}")
-            out[name] = (
-                spec if isinstance(spec, MEASURE_TYPES[kind]) else MEASURE_TYPES[kind](**spec)
-            )
+            model = MEASURE_TYPES[kind]
+            out[name] = spec if isinstance(spec, model) else model.model_validate(spec)
         return out
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
-        regions = {r.name for r in self.population.regions}
-        mob, imp = self.mobility, self.importation
-        for k, trip in enumerate(mob.trips):
-            _require_region(trip.origin, regions, f"mobility.trips.{k}.from")
-            _require_region(trip.destination, regions, f"mobility.trips.{k}.to")
-        for k, road in enumerate(mob.roads):
-            for j, where in enumerate(road.between):
-                _require_region(where, regions, f"mobility.roads.{k}.between.{j}")
-        for k, entry in enumerate(mob.entry_roads):
-            _require_region(entry.region, regions, f"mobility.entry_roads.{k}.region")
-        names = [r.name for r in mob.roads] + [e.name for e in mob.entry_roads]
-        if len(set(names)) != len(names):
-            _fail("mobility", f"road names must be unique, got {names}")
-        if mob.entry_roads and sum(e.share for e in mob.entry_roads) <= 0:
-            _fail("mobility.entry_roads", "the entry roads' shares must not all be zero")
-        if imp.initial_region is not None:
-            _require_region(imp.initial_region, regions, "importation.initial_region")
-        weights = imp.returnees.destination
-        for where in weights or {}:
-            _require_region(where, regions, f"importation.returnees.destination.{where}")
-        if weights is not None and sum(weights.values()) <= 0:
-            _fail("importation.returnees.destination", "weights must not all be zero")
-        entries = {e.name for e in mob.entry_roads}
-        for where, roads in imp.returnees.entry_roads.items():
-            path = f"importation.returnees.entry_roads.{where}"
-            _require_region(where, regions, path)
-            for road in roads:
-                if road not in entries:
-                    _fail(f"{path}.{road}", _unknown("entry road", road, entries))
-            if sum(roads.values()) <= 0:
-                _fail(path, "weights must not all be zero")
-        self._roads_connect()
-        self._measure_references(regions, set(names))
         self.strategies.setdefault("none", [])
-        for strategy, names in self.strategies.items():
-            for k, name in enumerate(names):
-                if name not in self.measures:
-                    known = ", ".join(sorted(self.measures)) or "no measures defined"
-                    _fail(
-                        f"strategies.{strategy}.{k}", f"unknown measure {name!r}; defined: {known}"
-                    )
-        if self.strategy not in self.strategies:
-            known = ", ".join(sorted(self.strategies))
-            _fail("strategy", f"unknown strategy {self.strategy!r}; defined: {known}")
+        references.check(self)  # every name used is defined (containment_sim.references)
+        check_scenario(self)  # finite, bounded, safe names (containment_sim.checks)
         return self
-
-    def _roads_connect(self) -> None:
-        """With roads, every trip and every entry road's region must be reachable by road."""
-        mob = self.mobility
-        if not mob.roads:
-            return
-        names = self.region_names
-        parent = list(range(len(names)))
-
-        def root(i: int) -> int:
-            while parent[i] != i:
-                parent[i] = parent[parent[i]]
-                i = parent[i]
-            return i
-
-        for road in mob.roads:
-            a, b = (names.index(x) for x in road.between)
-            parent[root(a)] = root(b)
-        for k, trip in enumerate(mob.trips):
-            if root(names.index(trip.origin)) != root(names.index(trip.destination)):
-                _fail(
-                    f"mobility.trips.{k}", f"no road connects {trip.origin} and {trip.destination}"
-                )
-        for k, entry in enumerate(mob.entry_roads):  # returnees travel on to every region
-            home = root(names.index(entry.region))
-            cut_off = [r for r in names if root(names.index(r)) != home]
-            if cut_off:
-                _fail(
-                    f"mobility.entry_roads.{k}.region",
-                    f"no road leads from {entry.region} to {', '.join(cut_off)}",
-                )
-
-    def _measure_references(self, regions: set[str], roads: set[str]) -> None:
-        """Check what measures name: roads, regions, transport modes, site regions."""
-        mob = self.mobility
-        modes = {m for r in [*mob.roads, *mob.entry_roads] for m in r.modes}
-        for name, spec in self.measures.items():
-            for k, mode in enumerate(getattr(spec, "modes", None) or []):
-                if mode not in modes:
-                    _fail(f"measures.{name}.modes.{k}", _unknown("transport mode", mode, modes))
-            for k, site in enumerate(getattr(spec, "sites", None) or []):
-                _require_region(site.region, regions, f"measures.{name}.sites.{k}.region")
-            road = getattr(spec, "road", None)
-            if isinstance(road, str) and road not in roads:
-                _fail(f"measures.{name}.road", _unknown("road", road, roads))
-            for k, road in enumerate(getattr(spec, "roads", None) or []):
-                if road not in roads:
-                    _fail(f"measures.{name}.roads.{k}", _unknown("road", road, roads))
-            for k, region in enumerate(getattr(spec, "regions", None) or []):
-                _require_region(region, regions, f"measures.{name}.regions.{k}")
 
     def day_of(self, when: TimePoint) -> float:
         """Convert a time point to days since ``start_date`` at 00:00."""
@@ -557,22 +478,6 @@ class Scenario(StrictModel):
             max(1, math.floor(r.population * self.population.scale + 0.5))
             for r in self.population.regions
         ]
-
-
-def _fail(path: str, message: str) -> None:
-    """Raise a validation error about the field at dotted ``path`` (list items as numbers)."""
-    raise PydanticCustomError("cross_reference", "{message}", {"message": message, "path": path})
-
-
-def _unknown(what: str, name: str, allowed: set[str]) -> str:
-    return (
-        f"unknown {what} {name!r}; allowed: {', '.join(sorted(allowed)) or f'no {what}s defined'}"
-    )
-
-
-def _require_region(name: str, regions: set[str], path: str) -> None:
-    if name not in regions:
-        _fail(path, _unknown("region", name, regions))
 
 
 def with_overrides(scenario: Scenario, changes: dict[str, Any]) -> Scenario:

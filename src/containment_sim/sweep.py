@@ -9,14 +9,38 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from containment_sim.experiments import make_tasks, run_tasks, tidy_outcomes
+from containment_sim.ledger import Ledger
 from containment_sim.scenario import Scenario, with_overrides
 
-__all__ = ["sweep"]
+__all__ = ["grid", "sweep"]
+
+
+def grid(
+    scenario: Scenario, params: Mapping[str, Sequence[Any]], strategy: str | None = None
+) -> list[tuple[tuple[Any, ...], Scenario]]:
+    """Every grid point of a sweep and its scenario (validated), in sweep order.
+
+    Raises:
+        ValueError: Not one or two parameters.
+        KeyError: A path that does not lead to a field.
+        pydantic.ValidationError: A value the scenario does not allow.
+    """
+    if not 1 <= len(params) <= 2:
+        raise ValueError(f"sweep one or two parameters, got {len(params)}")
+    name = strategy or scenario.strategy
+    return [
+        (
+            point,
+            with_overrides(scenario, {**dict(zip(params, point, strict=True)), "strategy": name}),
+        )
+        for point in itertools.product(*params.values())
+    ]
 
 
 def sweep(
@@ -28,6 +52,7 @@ def sweep(
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
     scheduler: str | None = None,
+    ledger: Ledger | str | Path | None = None,
 ) -> pd.DataFrame:
     """Run a strategy over the grid of one or two parameters.
 
@@ -40,6 +65,7 @@ def sweep(
         workers: Local worker processes.
         progress: Called with 1 after each run.
         scheduler: Address of a Dask distributed scheduler to run on instead.
+        ledger: Folder keeping every finished run; runs already there are not run again.
 
     Returns:
         Tidy table: one column per parameter, then replicate, seed and the outcomes.
@@ -47,19 +73,13 @@ def sweep(
     Raises:
         ValueError: Not one or two parameters, or a value the scenario does not allow.
     """
-    if not 1 <= len(params) <= 2:
-        raise ValueError(f"sweep one or two parameters, got {len(params)}")
     name = strategy or scenario.strategy
     base = scenario.seed if seed is None else seed
-    points = list(itertools.product(*params.values()))
     tasks, where = [], []
-    for point in points:
-        changed = with_overrides(
-            scenario, {**dict(zip(params, point, strict=True)), "strategy": name}
-        )
+    for point, changed in grid(scenario, params, name):
         tasks += make_tasks(changed, [name], replicates, base)
         where += [point] * replicates
-    table = tidy_outcomes(run_tasks(tasks, workers, progress, scheduler))
+    table = tidy_outcomes(run_tasks(tasks, workers, progress, scheduler, ledger))
     for k, path in enumerate(params):
         table.insert(k, path, [p[k] for p in where])
     return table.drop(columns="strategy").assign(strategy=name)

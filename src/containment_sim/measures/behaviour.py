@@ -19,7 +19,7 @@ them; otherwise the whole city.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -34,6 +34,7 @@ class StayHomeSpec(MeasureSpec):
     """Parameters of staying at home (宅家): reductions of the layers' rates at full compliance."""
 
     type: Literal["stay_home"] = "stay_home"
+    references: ClassVar[dict[str, str]] = {"regions": "region"}
     community: Fraction = 0.0
     region: Fraction = 0.0
     compliance: FractionSchedule = 1.0
@@ -44,6 +45,7 @@ class GatheringBanSpec(MeasureSpec):
     """Parameters of a ban on gatherings (禁止聚集): a reduction of the community layer's rate."""
 
     type: Literal["gathering_ban"] = "gathering_ban"
+    references: ClassVar[dict[str, str]] = {"regions": "region"}
     reduction: Fraction
     compliance: FractionSchedule = 1.0
     regions: list[str] = Field(default_factory=list)

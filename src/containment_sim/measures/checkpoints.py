@@ -15,7 +15,7 @@ visit log and queue statistics.
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import NonNegativeFloat, PositiveFloat, PositiveInt
@@ -47,6 +47,7 @@ class CheckpointSpec(MeasureSpec):
     """Parameters of a checkpoint (值守卡点) on a road or entry road."""
 
     type: Literal["checkpoint"] = "checkpoint"
+    references: ClassVar[dict[str, str]] = {"road": "road"}
     road: str
     capacity: NonNegativeFloat
     sensitivity: Fraction

@@ -26,7 +26,7 @@ Closure is for all communities, for those of some regions, or reactive: a commun
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat
@@ -59,6 +59,7 @@ class CommunityClosureSpec(MeasureSpec):
     """Parameters of closed community management."""
 
     type: Literal["community_closure"] = "community_closure"
+    references: ClassVar[dict[str, str]] = {"regions": "region"}
     scope: Literal["all", "regions", "reactive"] = "all"
     regions: list[str] = Field(default_factory=list)
     reactive_delay: NonNegativeFloat = 0.0

@@ -12,7 +12,7 @@ road).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -36,6 +36,7 @@ class RoadClosureSpec(MeasureSpec):
     """Parameters of a road closure (封路)."""
 
     type: Literal["road_closure"] = "road_closure"
+    references: ClassVar[dict[str, str]] = {"roads": "road", "regions": "region"}
     roads: list[str] = Field(default_factory=list)
     regions: list[str] = Field(default_factory=list)
     leakage: Fraction = 0.0
@@ -64,6 +65,7 @@ class LineSuspensionSpec(MeasureSpec):
     """Parameters of a suspension of passenger lines (停运班线客运)."""
 
     type: Literal["line_suspension"] = "line_suspension"
+    references: ClassVar[dict[str, str]] = {"modes": "mode", "roads": "road", "regions": "region"}
     modes: list[str] = Field(min_length=1)
     roads: list[str] = Field(default_factory=list)
     regions: list[str] = Field(default_factory=list)

@@ -13,7 +13,7 @@ site measures (which open sites) and tracing (which sends contacts to them).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
@@ -175,6 +175,7 @@ class QuarantineSiteSpec(MeasureSpec):
     """Parameters of centralised quarantine sites (集中隔离点)."""
 
     type: Literal["quarantine_site"] = "quarantine_site"
+    references: ClassVar[dict[str, str]] = {"sites.region": "region"}
     sites: list[Site] = Field(min_length=1)
     facility_beta: NonNegativeFloat = 0.0
     admission_wait: NonNegativeFloat = 0.0

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -45,9 +45,9 @@ class ClinicalDiagnosis(StrictModel):
     """Clinical diagnosis (临床诊断病例) of suspected cases whose RT-PCR test was negative.
 
     From ``start``, such a case still ill is confirmed on chest CT with probability
-    ``sensitivity``. Hubei counted clinically diagnosed cases as confirmed from 12 February 2020 (the 5th
-    edition of the national diagnosis protocol); cases held as suspected with negative tests
-    were then added at once (Xianning's count jumped by 306 on 14-15 February).
+    ``sensitivity``. Hubei counted clinically diagnosed cases as confirmed from 12 February
+    2020 (the 5th edition of the national diagnosis protocol); cases held as suspected with
+    negative tests were then added at once (Xianning's count jumped by 306 on 14-15 February).
     """
 
     start: TimePoint
@@ -58,6 +58,7 @@ class TestingSpec(MeasureSpec):
     """Parameters of a testing lab (核酸检测)."""
 
     type: Literal["testing"] = "testing"
+    references: ClassVar[dict[str, str]] = {"regions": "region"}
     capacity: Schedule
     sensitivity: Fraction = PCR_SENSITIVITY
     turnaround: Distribution
