@@ -168,3 +168,16 @@ def test_implied_r0_sums_layers() -> None:
     assert days > rel.presymptomatic * disease.presymptomatic_period.mean
     tr = Transmission(beta={"household": 0.0, "community": 0.1, "region": 0.2})
     assert implied_r0(disease, tr, [1 / 9] * 9) == pytest.approx(0.3 * days)
+
+
+def test_broken_bookkeeping_raises_an_invariant_error_even_without_asserts() -> None:
+    """The checks raise ``InvariantError`` (not ``assert``), so ``python -O`` keeps them."""
+    from conftest import make_scenario
+
+    from containment_sim.errors import InvariantError
+
+    world = World(generate_population(make_scenario()))
+    world.check_invariants()
+    world.state[0] = State.EXPOSED  # infected, but with no infection record or schedule
+    with pytest.raises(InvariantError, match="infection record"):
+        world.check_invariants()

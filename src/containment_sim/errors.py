@@ -24,6 +24,7 @@ __all__ = [
     "ResultFolderError",
     "RunFailedError",
     "WorkerLostError",
+    "invariant",
 ]
 
 
@@ -51,6 +52,15 @@ class InvariantError(FaultError):
 
     Raised instead of ``assert`` so that the check also runs under ``python -O``.
     """
+
+
+def invariant(holds: bool | object, message: str) -> None:
+    """Raise :class:`InvariantError` with ``message`` unless ``holds`` is true.
+
+    Used for the model's bookkeeping checks instead of ``assert``, which ``python -O`` strips.
+    """
+    if not holds:
+        raise InvariantError(f"model invariant broken: {message}")
 
 
 class RunFailedError(FaultError):

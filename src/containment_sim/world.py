@@ -12,6 +12,7 @@ from enum import IntEnum
 
 import numpy as np
 
+from containment_sim.errors import invariant
 from containment_sim.population import Population
 from containment_sim.schedule import Calendar
 
@@ -295,28 +296,31 @@ class World:
         return flat.reshape(self.population.n_regions, n_states)
 
     def check_invariants(self) -> None:
-        """Raise ``AssertionError`` if the state arrays are inconsistent.
+        """Raise :class:`~containment_sim.errors.InvariantError` if the state arrays disagree.
 
         Checks that every agent has exactly one valid state, that agents not infected carry no
         infection record and infected ones do, and that only infected, living agents have a
         scheduled transition.
         """
         s = self.state
-        assert s.min() >= State.SUSCEPTIBLE and s.max() <= State.DEAD, "state out of range"
+        invariant(s.min() >= State.SUSCEPTIBLE and s.max() <= State.DEAD, "state out of range")
         infected = s != State.SUSCEPTIBLE
-        assert np.all(np.isnan(self.infection_time) == ~infected), "infection record mismatch"
-        assert np.all((self.source >= 0) == infected), "infection source mismatch"
+        invariant(np.all(np.isnan(self.infection_time) == ~infected), "infection record mismatch")
+        invariant(np.all((self.source >= 0) == infected), "infection source mismatch")
         active = (s >= State.EXPOSED) & (s <= State.ILL)
-        assert np.all(np.isfinite(self.t_next) == active), "schedule mismatch"
-        assert np.all(self.present[active]), "an infected agent is away"
-        assert not np.any(self.isolation[s == State.DEAD]), "the dead are not kept apart"
-        assert not np.any(self.isolation[~self.present]), "people away are not kept apart"
+        invariant(np.all(np.isfinite(self.t_next) == active), "schedule mismatch")
+        invariant(np.all(self.present[active]), "an infected agent is away")
+        invariant(not np.any(self.isolation[s == State.DEAD]), "the dead are not kept apart")
+        invariant(not np.any(self.isolation[~self.present]), "people away are not kept apart")
         region = self.population.region.astype(np.int64) * len(Isolation) + self.isolation
         apart = np.bincount(region, minlength=self.apart.size).reshape(self.apart.shape)
-        assert np.array_equal(apart, self.apart), "isolation counts"
-        assert np.all(self.isolation_until[self.isolation == Isolation.NONE] == np.inf)
+        invariant(np.array_equal(apart, self.apart), "isolation counts")
+        invariant(
+            np.all(self.isolation_until[self.isolation == Isolation.NONE] == np.inf),
+            "people not kept apart have no release time",
+        )
         counts = self.counts_by_region()
-        assert counts.sum() == self.population.size and counts.min() >= 0, "conservation"
+        invariant(counts.sum() == self.population.size and counts.min() >= 0, "conservation")
 
 
 class InfectionLog:

@@ -21,6 +21,7 @@ import numpy as np
 
 from containment_sim.disease import Progression
 from containment_sim.engines.movement import Movement
+from containment_sim.errors import invariant
 from containment_sim.layers import LAYERS, LayerDef, ListSlots, Mixing, RangeSlots, RegionSlots
 from containment_sim.measures import LayerRates, Measure, build_measures
 from containment_sim.measures.base import Server
@@ -264,17 +265,23 @@ class EngineBase:
         if cases is not None:
             cases.end_observation()
             cases.check()
-        assert np.array_equal(self.stocks, world.counts_by_region()), "stock book"
-        assert np.array_equal(
-            self.away, np.bincount(pop.region[~world.present], minlength=self.away.size)
+        invariant(np.array_equal(self.stocks, world.counts_by_region()), "stock book")
+        invariant(
+            np.array_equal(
+                self.away, np.bincount(pop.region[~world.present], minlength=self.away.size)
+            ),
+            "count of people away",
         )
         mixing = world.present & (world.state != State.DEAD)
-        assert np.array_equal(
-            self.home_size, np.bincount(pop.region[mixing], minlength=pop.n_regions)
+        invariant(
+            np.array_equal(
+                self.home_size, np.bincount(pop.region[mixing], minlength=pop.n_regions)
+            ),
+            "count of people mixing at home",
         )
         for layer in LAYERS:
             expected = np.bincount(self._group_of(layer)[mixing], minlength=self._n_groups(layer))
-            assert np.array_equal(self.group_sizes[layer.name], expected), layer.name
+            invariant(np.array_equal(self.group_sizes[layer.name], expected), layer.name)
 
     def _move(self, agents: np.ndarray, old: int | np.ndarray, new: int | np.ndarray) -> None:
         """Record in the stock book that ``agents`` left state(s) ``old`` for ``new``."""

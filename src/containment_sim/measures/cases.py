@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from containment_sim.agentsets import AgentSet
+from containment_sim.errors import invariant
 from containment_sim.measures.base import Context
 from containment_sim.world import Isolation, State
 
@@ -256,13 +257,18 @@ class CaseBook:
         }
 
     def check(self) -> None:
-        """Assert the book agrees with the world (for tests)."""
+        """Raise ``InvariantError`` unless the book agrees with the world."""
         world = self.ctx.world
         site = self.contact == ContactStatus.SITE
         home = self.contact == ContactStatus.HOME
-        assert np.all(world.isolation[site] == Isolation.SITE), "contact at a site not at a site"
-        assert np.all(world.isolation[home] == Isolation.HOME), "contact at home not at home"
-        assert np.array_equal(self.observed.mask, site | home), "observed contacts"
+        invariant(
+            np.all(world.isolation[site] == Isolation.SITE), "contact at a site not at a site"
+        )
+        invariant(np.all(world.isolation[home] == Isolation.HOME), "contact at home not at home")
+        invariant(np.array_equal(self.observed.mask, site | home), "observed contacts")
         confirmed = np.isfinite(self.confirmed_time)
-        assert not np.any(self.suspected & confirmed), "suspected and confirmed"
-        assert np.all(world.isolation[confirmed & (world.state <= State.ILL)] >= Isolation.WAITING)
+        invariant(not np.any(self.suspected & confirmed), "suspected and confirmed")
+        invariant(
+            np.all(world.isolation[confirmed & (world.state <= State.ILL)] >= Isolation.WAITING),
+            "a confirmed, living case is not isolated or waiting for a bed",
+        )
