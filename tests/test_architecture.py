@@ -15,6 +15,7 @@ LAYER = {
     "theory": 0,
     "errors": 0,
     "names": 0,
+    "arrays": 0,
     "safe_yaml": 1,
     "outputs": 1,
     "ledger": 1,

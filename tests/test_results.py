@@ -56,6 +56,21 @@ def test_summary_and_columns(result: Result) -> None:
     )
 
 
+def test_r_t_is_the_mean_offspring_of_each_day_s_infections(result: Result) -> None:
+    """``r_t`` recomputed from the infections table by matching infectors to their rows."""
+    inf = result.infections
+    day = inf["time"].clip(lower=0).astype(int).clip(upper=29)
+    day_of = dict(zip(inf["infectee"], day, strict=True))
+    offspring = pd.Series([day_of[j] for j in inf["infector"] if j >= 0]).value_counts()
+    cohort = day.value_counts()
+    expected = (offspring.reindex(cohort.index, fill_value=0) / cohort).sort_index()
+    r_t = result.timeseries["r_t"]
+    assert expected.size > 5
+    for d, value in expected.items():
+        assert r_t[d] == pytest.approx(value)
+    assert r_t[~r_t.index.isin(cohort.index)].isna().all()
+
+
 def test_save_then_load_round_trip(result: Result, tmp_path: Path) -> None:
     out = result.save(tmp_path / "run")
     assert sorted(p.name for p in out.iterdir()) == [

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from containment_sim.arrays import distinct
+
 __all__ = ["AgentSet"]
 
 
@@ -27,7 +29,7 @@ class AgentSet:
 
     def add(self, agents: np.ndarray) -> np.ndarray:
         """Add agents; returns those that were not in the set."""
-        agents = np.unique(agents)
+        agents = distinct(agents)
         new = agents[~self.mask[agents]]
         if new.size:
             self.mask[new] = True
@@ -37,7 +39,7 @@ class AgentSet:
 
     def discard(self, agents: np.ndarray) -> np.ndarray:
         """Remove agents; returns those that were in the set."""
-        agents = np.unique(agents)
+        agents = distinct(agents)
         gone = agents[self.mask[agents]]
         self.mask[gone] = False
         self._size -= gone.size
@@ -47,7 +49,7 @@ class AgentSet:
         """The members, sorted."""
         if len(self._parts) != 1 or self._parts[0].size != self._size:
             every = np.concatenate(self._parts) if self._parts else np.empty(0, np.int64)
-            every = np.unique(every[self.mask[every]])
+            every = distinct(every[self.mask[every]])
             self._parts = [every]
         return self._parts[0]
 

@@ -212,9 +212,7 @@ def _dates(scenario: Scenario, day: pd.Series) -> pd.Series:
     return (start + pd.to_timedelta(day, unit="D")).dt.strftime("%Y-%m-%d")
 
 
-def case_reproduction(
-    infectee: np.ndarray, infector: np.ndarray, time: np.ndarray, days: int
-) -> np.ndarray:
+def case_reproduction(time: np.ndarray, infector_time: np.ndarray, days: int) -> np.ndarray:
     """R_t by infection day: the mean number of people infected by those infected on day t.
 
     This is the case (cohort) reproduction number. Cohorts of the last weeks of a run have
@@ -222,17 +220,14 @@ def case_reproduction(
     ``nan``.
 
     Args:
-        infectee: Everyone infected (each once).
-        infector: Their infectors (-1 from outside).
-        time: Their infection times.
+        time: Infection time of everyone infected (each once).
+        infector_time: Infection time of each one's infector (``nan``: infected from outside).
         days: Days of the run.
     """
     day = np.floor(time).astype(np.int64).clip(0, days - 1)
     cohort = np.bincount(day, minlength=days).astype(float)
-    local = infector >= 0
-    order = np.argsort(infectee)
-    day_of_infector = day[order[np.searchsorted(infectee[order], infector[local])]]
-    offspring = np.bincount(day_of_infector, minlength=days)
+    local = infector_time[np.isfinite(infector_time)]
+    offspring = np.bincount(np.floor(local).astype(np.int64).clip(0, days - 1), minlength=days)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(cohort > 0, offspring / cohort, np.nan)
 

@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 
+from containment_sim.arrays import distinct
+
 __all__ = ["Calendar"]
 
 
@@ -83,7 +85,7 @@ class Calendar:
         if agents.size < 2:
             return agents
         if self._last_seen.size <= int(agents.max()):
-            return np.unique(agents)
+            return distinct(agents)
         position = np.arange(agents.size, dtype=np.int32)
         self._last_seen[agents] = position
         return agents[self._last_seen[agents] == position]

@@ -88,14 +88,20 @@ def transmit(
 def _events(rng: np.random.Generator, mean: np.ndarray) -> np.ndarray:
     """Independent Poisson numbers of events with the given means, as one entry per event.
 
-    Returns the index (into ``mean``) of each event: a Poisson total, then each event's
-    group drawn in proportion to the means.
+    Returns the index (into ``mean``) of each event, in increasing order: a Poisson total,
+    then each event's group drawn in proportion to the means. The events' positions on the
+    cumulated means are sorted uniforms (normalised partial sums of exponentials, Devroye 1986,
+    section V.2), which makes the search for their groups a merge rather than random probes.
     """
     cum = np.cumsum(mean)
     if cum.size == 0 or cum[-1] <= 0:
         return np.empty(0, dtype=np.int64)
     n = rng.poisson(cum[-1])
-    which = np.searchsorted(cum, rng.random(n) * cum[-1], side="right")
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    spacing = np.cumsum(rng.standard_exponential(n + 1))
+    position = spacing[:-1] * (cum[-1] / spacing[-1])
+    which = np.searchsorted(cum, position, side="right")
     return np.minimum(which, mean.size - 1)
 
 

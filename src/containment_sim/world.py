@@ -12,6 +12,7 @@ from enum import IntEnum
 
 import numpy as np
 
+from containment_sim.arrays import distinct_first
 from containment_sim.errors import invariant
 from containment_sim.population import Population
 from containment_sim.schedule import Calendar
@@ -201,7 +202,7 @@ class World:
             The agents whose status changed.
         """
         until = np.broadcast_to(np.asarray(until, dtype=float), idx.shape)
-        idx, first = np.unique(idx, return_index=True)
+        idx, first = distinct_first(idx)
         until = until[first]
         keep = (self.state[idx] != State.DEAD) & (self.isolation[idx] <= status)
         idx, until = idx[keep], until[keep]

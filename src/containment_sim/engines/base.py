@@ -414,8 +414,11 @@ class EngineBase:
         sc = self.scenario
         series = self.recorder.city()
         infected = self._infected()
-        r_t = case_reproduction(infected["infectee"], infected["infector"], infected["time"],
-                                sc.days)  # fmt: skip
+        infector = infected["infector"]
+        infector_time = np.where(
+            infector >= 0, self.world.infection_time[np.maximum(infector, 0)], np.nan
+        )
+        r_t = case_reproduction(infected["time"], infector_time, sc.days)
         series["r_t"] = r_t
         summary = summarize(sc, series, self.recorder.tables, self._extra_summary())
         build = partial(_frames, sc, self.recorder, infected, r_t)

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from containment_sim.agentsets import AgentSet
+from containment_sim.arrays import distinct
 from containment_sim.errors import invariant
 from containment_sim.measures.base import Context
 from containment_sim.world import Isolation, State
@@ -102,7 +103,7 @@ class CaseBook:
     ) -> None:
         """Queue tests for agents not yet confirmed, not already waiting, and alive."""
         world = self.ctx.world
-        agents = np.unique(agents)
+        agents = distinct(agents)
         ok = ~self.requested[agents] & ~np.isfinite(self.confirmed_time[agents])
         agents = agents[ok & (world.state[agents] != State.DEAD)]
         if agents.size == 0:
@@ -184,7 +185,7 @@ class CaseBook:
         agents = agents[~np.isfinite(self.confirmed_time[agents])]
         dead = self.ctx.world.state[agents] == State.DEAD
         self.suspects.discard(agents[dead])
-        agents = np.unique(agents[~dead])
+        agents = distinct(agents[~dead])
         if agents.size == 0:
             return agents
         self.confirmed_time[agents] = t

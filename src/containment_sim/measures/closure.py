@@ -31,6 +31,7 @@ from typing import ClassVar, Literal
 import numpy as np
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat
 
+from containment_sim.arrays import distinct
 from containment_sim.layers import Mixing, RangeSlots
 from containment_sim.measures.base import Context, Measure, register
 from containment_sim.measures.cases import CaseBook
@@ -136,7 +137,7 @@ class CommunityClosure(Measure):
     def _confirmed(self, ctx: Context, t: float, agents: np.ndarray) -> None:
         if not self.active(t):
             return
-        community = np.unique(ctx.population.community[agents])
+        community = distinct(ctx.population.community[agents])
         new = community[~np.isfinite(self.closed_from[community])]
         self.closed_from[new] = t + self.spec.reactive_delay
         self.closed_until[new] = np.minimum(

@@ -19,6 +19,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, NonNegativeInt, PositiveFloat
 
+from containment_sim.arrays import distinct_first
 from containment_sim.disease import sample
 from containment_sim.measures.base import Context, Measure, Server, register
 from containment_sim.measures.cases import CaseBook, ContactStatus, Priority
@@ -167,7 +168,7 @@ class Tracing(Measure):
         due = reach <= t
         self.pending = [(agents[~due], reach[~due], last[~due])] if (~due).any() else []
         agents, last = agents[due], last[due]
-        agents, first = np.unique(agents, return_index=True)
+        agents, first = distinct_first(agents)
         last = last[first]
         world, cases = ctx.world, self.cases
         ok = (world.state[agents] != State.DEAD) & ~np.isfinite(cases.confirmed_time[agents])
