@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from containment_sim.arrays import distinct, distinct_first
+from containment_sim.arrays import distinct, distinct_first, stable_order
 
 
 @pytest.mark.parametrize("size", [0, 1, 2, 17, 5_000])
@@ -23,3 +23,10 @@ def test_distinct_does_not_alias_its_input() -> None:
     out = distinct(values)
     out[0] = 9
     assert values[0] == 3
+
+
+def test_stable_order_is_argsort_stable_with_many_ties() -> None:
+    rng = np.random.default_rng(4)
+    time = rng.integers(0, 50, 3_000).astype(float)  # many ties
+    time[::7] = rng.random(time[::7].size) * 50
+    assert np.array_equal(stable_order(time), np.argsort(time, kind="stable"))

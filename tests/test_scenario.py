@@ -96,6 +96,13 @@ def test_every_broken_cross_reference_is_reported_at_once(tmp_path: Path) -> Non
     assert f"{path}:16: strategies.s[2]: unknown measure 'ghost'; defined: cp, home" in lines[3]
 
 
+def test_a_key_that_is_a_mapping_is_reported_at_its_parent(tmp_path: Path) -> None:
+    text = GOOD + "measures:\n  tests:\n    type: testing\n    {dist: fixed, mean: 1.0}: 3\n"
+    message = str(error_of(write(tmp_path, text)))
+    assert "measures.tests: a key must be text, got {" in message
+    assert "ordereddict" not in message
+
+
 def test_yaml_syntax_error_and_missing_file(tmp_path: Path) -> None:
     err = error_of(write(tmp_path, GOOD + "  bad: [unclosed\n"))
     assert "YAML syntax error" in str(err) and str(tmp_path) in str(err)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["distinct", "distinct_first"]
+__all__ = ["distinct", "distinct_first", "stable_order"]
 
 
 def distinct(values: np.ndarray) -> np.ndarray:
@@ -36,3 +36,22 @@ def distinct_first(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         keep[0] = True
         np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
     return ordered[keep], order[keep]
+
+
+def stable_order(values: np.ndarray) -> np.ndarray:
+    """``numpy.argsort(values, kind="stable")``, several times faster on floats.
+
+    An unstable sort, then a stable sort of the few tied entries only: tied blocks are already
+    in place, so only their insides are put in index order.
+    """
+    order = np.argsort(values)
+    ordered = values[order]
+    tied = np.zeros(order.size, dtype=bool)
+    same = np.flatnonzero(ordered[1:] == ordered[:-1])
+    tied[same] = True
+    tied[same + 1] = True
+    where = np.flatnonzero(tied)
+    if where.size:
+        block = order[where]
+        order[where] = block[np.lexsort((block, values[block]))]
+    return order

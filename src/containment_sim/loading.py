@@ -227,6 +227,9 @@ def _problems(errors: list[Any], data: Any, source: str) -> list[Problem]:
     grouped: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for err in _each_reference(errors):
         loc = err["loc"]
+        if err["type"] == "invalid_key":  # a key that is a mapping, list or date: at its parent
+            loc = loc[:-1]
+            err = {**err, "msg": f"a key must be text, got {preview(err['input'], 40)}"}
         if err["type"] == "cross_reference":
             loc = tuple(int(k) if k.isdigit() else k for k in err["ctx"]["path"].split("."))
         path, line = _locate(data, loc)

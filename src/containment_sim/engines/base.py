@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from containment_sim.arrays import stable_order
 from containment_sim.disease import Progression
 from containment_sim.engines.movement import Movement
 from containment_sim.errors import invariant
@@ -357,7 +358,7 @@ class EngineBase:
         """Everyone infected, in order of infection: infectee, infector, time, source, region."""
         world = self.world
         idx = np.flatnonzero(world.source >= 0)
-        idx = idx[np.argsort(world.infection_time[idx], kind="stable")]
+        idx = idx[stable_order(world.infection_time[idx])]
         return {
             "infectee": idx,
             "infector": world.infector[idx],
