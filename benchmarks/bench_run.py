@@ -4,9 +4,12 @@ For each strategy and scale the CLI
 (``containment-sim run SCENARIO --strategy X --scale S --no-plot --quiet``) runs
 ``--repeats`` times under ``/usr/bin/time -v``; the table gives the median, minimum and maximum
 wall time, the median peak resident set size, the wall time per million agent-days, and the
-ratio of the medians to the full-scale targets (30 s wall, 3 GB peak RSS). A second table splits
-one in-process run per scale (in a fresh interpreter) into import, scenario loading, engine
-construction (population, movement plans) and simulation (``VectorizedEngine.run``).
+peak memory per agent above the interpreter's baseline (the peak RSS of the same command at
+scale 0.001, whose agents take under 1 MB), against the target of 150 bytes per
+agent. A second table splits one in-process run per scale (in a fresh interpreter) into import,
+scenario loading, engine construction (population, movement plans) and the simulation loop
+(``VectorizedEngine.run``, result tables included), against the target of a 3 s loop for the
+full city with every measure (``combined``).
 
 Usage::
 
@@ -32,8 +35,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-TARGET_WALL_S = 30.0
-TARGET_RSS_MB = 3000.0
+TARGET_LOOP_S = 3.0
+TARGET_BYTES_PER_AGENT = 150.0
 TIME_BIN = "/usr/bin/time"
 
 
@@ -104,6 +107,15 @@ def run_cli(scenario: str, scale: float, strategy: str = "none") -> Sample:
     )
 
 
+def baseline_rss_mb(scenario: str) -> float:
+    """Peak RSS (MB) of the same CLI run at scale 0.001 (2,658 agents for Xianning).
+
+    What every run holds whatever its size: the interpreter, the imported packages (numpy,
+    pandas for the tables), the scenario. The agents' own share of it is under 1 MB.
+    """
+    return statistics.median(run_cli(scenario, 0.001, "none").rss_mb for _ in range(3))
+
+
 def breakdown(scenario: str, scale: float, strategy: str = "none") -> dict[str, float]:
     """In this process: seconds to import, load, build the engine and run (child mode)."""
     t0 = time.perf_counter()
@@ -157,7 +169,10 @@ def main(argv: list[str] | None = None) -> int:
 
     print("\n".join(machine_info()))
     print(f"scenario: {args.scenario}   repeats: {args.repeats}   cli: {' '.join(cli_command())}")
-    print(f"targets at full scale: {TARGET_WALL_S:.0f} s wall, {TARGET_RSS_MB / 1000:.0f} GB RSS\n")
+    print(f"targets at full scale: loop <= {TARGET_LOOP_S:.0f} s (combined), "
+          f"<= {TARGET_BYTES_PER_AGENT:.0f} bytes per agent above the baseline")  # fmt: skip
+    base = baseline_rss_mb(args.scenario)
+    print(f"baseline (the same run at scale 0.001): {base:.0f} MB peak RSS\n")
 
     rows: list[list[str]] = []
     parts_rows: list[list[str]] = []
@@ -182,8 +197,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{min(walls):.2f}/{max(walls):.2f}",
                 f"{rss:.0f}",
                 f"{wall / (agents * days / 1e6):.3f}",
-                f"{wall / TARGET_WALL_S:.2f}",
-                f"{rss / TARGET_RSS_MB:.3f}",
+                f"{(rss - base) * 1e6 / agents:.0f}",
+                f"{(rss - base) * 1e6 / agents / TARGET_BYTES_PER_AGENT:.2f}",
             ]
         )
         p = breakdown_in_child(args.scenario, scale, strategy)
@@ -191,22 +206,24 @@ def main(argv: list[str] | None = None) -> int:
         parts_rows.append(
             [strategy, f"{scale:g}", f"{agents:,}"]
             + [f"{p[k]:.2f}" for k in ("import", "load", "build", "run")]
-            + [f"{total:.2f}", f"{p['run'] / total:.0%}", f"{(wall - total):.2f}"]
+            + [f"{total:.2f}", f"{p['run'] / total:.0%}", f"{p['run'] / TARGET_LOOP_S:.2f}"]
+            + [f"{(wall - total):.2f}"]
         )
 
     print(f"CLI runs (median of {args.repeats}):")
     print_table(
         ["strategy", "scale", "agents", "wall s", "min/max s", "RSS MB", "s/M agent-days",
-         "wall/30s", "RSS/3GB"],
+         "B/agent", "B/150"],
         rows,
     )  # fmt: skip
     print("\nIn-process breakdown (one run each, fresh interpreter), seconds:")
     print_table(
         ["strategy", "scale", "agents", "import", "load", "build", "run", "total", "run %",
-         "CLI rest"],
+         "run/3s", "CLI rest"],
         parts_rows,
     )  # fmt: skip
-    print("\nbuild = VectorizedEngine(scenario); run = .run() incl. result tables;")
+    print("\nB/agent = (peak RSS - baseline) / agents; B/150 = that over the 150-byte target.")
+    print("build = VectorizedEngine(scenario); run = .run() incl. result tables (the loop);")
     print("CLI rest = CLI median wall - this separate run's total (start-up, writing results;")
     print("differences of separate runs, so within run-to-run noise at large scales).")
     return 0

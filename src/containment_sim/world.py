@@ -143,7 +143,7 @@ class World:
         self.infector = np.full(n, NO_INFECTOR, dtype=np.int32)
         self.source = np.full(n, -1, dtype=np.int8)
         self.isolation = np.zeros(n, dtype=np.int8)
-        self.isolation_until = np.full(n, np.inf)
+        self.isolation_until = np.full(n, np.inf, dtype=np.float32)  # days: 1 s resolution
         self.compliance = np.zeros(n, dtype=np.float32)
         self.apart = np.zeros((self.population.n_regions, len(Isolation)), dtype=np.int64)
         self.apart[:, Isolation.NONE] = self.population.region_sizes()
@@ -332,8 +332,8 @@ class InfectionLog:
     """
 
     def __init__(self) -> None:
-        self._infectee = np.empty(1024, dtype=np.int64)
-        self._infector = np.empty(1024, dtype=np.int64)
+        self._infectee = np.empty(1024, dtype=np.int32)  # agent indices fit in 32 bits
+        self._infector = np.empty(1024, dtype=np.int32)
         self._n = 0
         self._pending: list[tuple[int, int]] = []
 
@@ -343,10 +343,10 @@ class InfectionLog:
         infectee, infector = infectee[local], infector[local]
         self._flush()
         need = self._n + infectee.size
-        if need > self._infectee.size:
-            size = max(need, 2 * self._infectee.size)
-            self._infectee = np.resize(self._infectee, size)
-            self._infector = np.resize(self._infector, size)
+        if need > self._infectee.size:  # grow by half: amortised O(1), little slack
+            size = max(need, self._infectee.size * 3 // 2)
+            self._infectee = _grown(self._infectee, self._n, size)
+            self._infector = _grown(self._infector, self._n, size)
         self._infectee[self._n : need] = infectee
         self._infector[self._n : need] = infector
         self._n = need
@@ -366,7 +366,14 @@ class InfectionLog:
         self._flush()
         infector = self._infector[: self._n]
         mine = np.isin(infector, agents)
-        return self._infectee[: self._n][mine], infector[mine]
+        return self._infectee[: self._n][mine].astype(np.int64), infector[mine].astype(np.int64)
+
+
+def _grown(array: np.ndarray, used: int, size: int) -> np.ndarray:
+    """A larger array of the same type holding the first ``used`` entries of ``array``."""
+    out = np.empty(size, dtype=array.dtype)
+    out[:used] = array[:used]
+    return out
 
 
 @dataclass(frozen=True)

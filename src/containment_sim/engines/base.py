@@ -357,7 +357,7 @@ class EngineBase:
     def _infected(self) -> dict[str, np.ndarray]:
         """Everyone infected, in order of infection: infectee, infector, time, source, region."""
         world = self.world
-        idx = np.flatnonzero(world.source >= 0)
+        idx = np.flatnonzero(world.source >= 0).astype(np.int32)
         idx = idx[stable_order(world.infection_time[idx])]
         return {
             "infectee": idx,
