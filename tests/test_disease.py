@@ -173,7 +173,6 @@ def test_implied_r0_sums_layers() -> None:
 def test_broken_bookkeeping_raises_an_invariant_error_even_without_asserts() -> None:
     """The checks raise ``InvariantError`` (not ``assert``), so ``python -O`` keeps them."""
     from conftest import make_scenario
-
     from containment_sim.errors import InvariantError
 
     world = World(generate_population(make_scenario()))
