@@ -202,8 +202,8 @@ def _capacity_chart(
     ax.set_ylim(bottom=0)
     ax.set_ylabel(ylabel)
     count_axis(ax.yaxis)
-    ax.legend(loc="best")
     date_axis(ax)
+    _legend(fig, ax)
     set_title(fig, f"{cmp.scenario.name}: {title}", _method(cmp), scenario_note(cmp.scenario))
     return fig
 

@@ -69,7 +69,7 @@ def _count_panel(ax: Axes, cmp: Comparison, outcome: str) -> None:
         log_count_axis(ax, "x")
         ax.set_xlim(left=0, right=finite.max() * 3)
     else:
-        count_axis(ax.xaxis)
+        count_axis(ax.xaxis, ticks=4)
         ax.set_xlim(left=0, right=max(1.0, finite.max() * 1.1 if finite.size else 1.0))
     ax.set_xlabel(outcome_label(outcome, "log scale" if spread else ""))
 
@@ -133,7 +133,7 @@ def _averted_panel(ax: Axes, values: pd.Series, colour: str, what: str) -> None:
     ax.set_ylim(0.7, -0.5)
     ax.set_yticks([])
     ax.grid(axis="y", visible=False)
-    count_axis(ax.xaxis)
+    count_axis(ax.xaxis, ticks=4)
     ax.set_xlabel(f"{what} averted (people)")
 
 
@@ -200,7 +200,8 @@ def plot_attribution(cmp: Comparison) -> Figure:
     ax.axvline(0.0, color="black", linewidth=0.9)
     for y, (value, share) in enumerate(zip(order["shapley"], order["share"], strict=True)):
         ax.annotate(
-            f"{format_count(value)} ({share:.0%})", (value, y), va="center", fontsize=7,
+            f"{format_count(value)} ({share:.0%})".replace("-", "\N{MINUS SIGN}"), (value, y),
+            va="center", fontsize=7,
             xytext=(4 if value >= 0 else -4, 0), textcoords="offset points",
             ha="left" if value >= 0 else "right",
         )  # fmt: skip

@@ -67,13 +67,13 @@ def plot_epidemic_curve(result: Result) -> Figure:
             ``new_infections_*`` sources, the stage stocks and ``cum_deaths``.
 
     Returns:
-        A figure of 7 x 7.5 inches (not shown; save it with
+        A figure of 7.5 x 7.5 inches (not shown; save it with
         :func:`~containment_sim.plots.save.save_figure` or ``result.plot(path)``).
     """
     ts = result.timeseries
     days = pd.to_datetime(ts["date"]).to_numpy(dtype="datetime64[D]")
     edges = np.append(days, days[-1] + np.timedelta64(1, "D"))
-    fig, axes = new_figure(3, 1, (7.0, 7.5), sharex=True, height_ratios=[3, 3, 1.5])
+    fig, axes = new_figure(3, 1, (7.5, 7.5), sharex=True, height_ratios=[3, 3, 1.5])
     new, current, deaths = axes
     _stack(new, ts, edges, SOURCES, skip_empty=True)
     new.set_ylabel("new infections\n(people per day)")
@@ -89,7 +89,7 @@ def plot_epidemic_curve(result: Result) -> Figure:
     )
     deaths.set_ylabel("deaths, cumulative\n(people)")
     deaths.set_ylim(bottom=0, top=max(1.0, float(ts["cum_deaths"].max()) * 1.1))
-    deaths.legend(loc="upper left")
+    _legend(deaths)
     for ax in axes:
         count_axis(ax.yaxis)
         ax.set_xlim(edges[0], edges[-1])
@@ -98,11 +98,15 @@ def plot_epidemic_curve(result: Result) -> Figure:
     s, sc = result.summary, result.scenario
     set_title(
         fig,
-        f"{sc.name}, strategy '{sc.strategy}': {s['total_infections']:,} infections, "
-        f"{s['deaths']:,} deaths (seed {s['seed']})",
+        f"{sc.name}, strategy '{sc.strategy}': {_count(s['total_infections'], 'infection')}, "
+        f"{_count(s['deaths'], 'death')} (seed {s['seed']})",
         scale_note(sc.population.scale, s.get("population")),
     )
     return fig
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _stack(
@@ -133,5 +137,12 @@ def _stack(
         )
         base = top
     ax.set_ylim(bottom=0, top=max(1.0, float(base.max()) * 1.05))
+    _legend(ax, reverse=True)
+
+
+def _legend(ax: Axes, reverse: bool = False) -> None:
+    """A legend to the right of the panel, clear of the data (top item first for stacks)."""
     handles, labels = ax.get_legend_handles_labels()
-    ax.legend(handles[::-1], labels[::-1], loc="upper left")
+    if reverse:
+        handles, labels = handles[::-1], labels[::-1]
+    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)

@@ -28,7 +28,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, NullFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter, PercentFormatter
 
 from containment_sim.scenario import Scenario
 
@@ -169,8 +169,20 @@ def format_count(value: float) -> str:
     return text.replace("-", "\N{MINUS SIGN}")
 
 
-def count_axis(axis: Axis) -> None:
-    """Label the ticks of a count axis with thousands separators (``12,000``)."""
+def count_axis(axis: Axis, ticks: int | None = None) -> None:
+    """Label the ticks of a count axis with thousands separators (``12,000``).
+
+    Args:
+        axis: A linear axis (for a logarithmic one see :func:`log_count_axis`).
+        ticks: At most this many ticks, for narrow panels where long labels would touch.
+            Ticks are whole numbers: nobody is half a person.
+    """
+    nbins: int | str = "auto" if ticks is None else ticks
+    axis.set_major_locator(MaxNLocator(nbins=nbins, steps=[1, 2, 2.5, 5, 10], integer=True))
+    _count_labels(axis)
+
+
+def _count_labels(axis: Axis) -> None:
     axis.set_major_formatter(FuncFormatter(lambda value, _: format_count(value)))
 
 
@@ -182,7 +194,7 @@ def log_count_axis(ax: Axes, which: str = "y") -> None:
         ax.set_ylim(bottom=0)
     else:
         ax.set_xscale("symlog", linthresh=1.0, linscale=0.5)
-    count_axis(axis)
+    _count_labels(axis)
     axis.set_minor_formatter(NullFormatter())
 
 
@@ -192,10 +204,15 @@ def percent_axis(axis: Axis) -> None:
 
 
 def date_axis(ax: Axes, label: str = "date") -> None:
-    """Dates on the x axis, labelled concisely (months once, then days)."""
+    """Dates on the x axis, labelled concisely: month names at month starts, then days.
+
+    Call it once the data is drawn: the year (and, within a single month, the month) is
+    written once, at the end of the axis.
+    """
     locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
     ax.xaxis.set_major_locator(locator)
-    offsets = ["", "%Y", "%Y", "%Y-%b-%d", "%Y-%b-%d", "%Y-%b-%d %H:%M"]  # the year once
+    low, high = ax.get_xlim()
+    offsets = ["", "%Y", "%Y" if high - low > 31 else "%Y %b", "%Y", "%Y", "%Y"]
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, offset_formats=offsets))
     ax.set_xlabel(label)
 
