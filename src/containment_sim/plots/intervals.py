@@ -93,7 +93,7 @@ def draw_band(ax: Axes, x: np.ndarray, values: np.ndarray, k: int, label: str) -
     ax.fill_between(x, lo, hi, color=look["color"], alpha=0.15, linewidth=0)
     for edge in (lo, hi):
         ax.plot(x, edge, color=look["color"], linewidth=0.6, alpha=0.7)
-    ax.plot(x, med, label=label, **look)
+    ax.plot(x, med, label=label, color=look["color"], linestyle=look["linestyle"])
 
 
 def draw_whisker(ax: Axes, y: float, lo: float, med: float, hi: float, colour: str) -> None:

@@ -20,7 +20,7 @@ import functools
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
 import matplotlib as mpl
 import matplotlib.dates as mdates
@@ -31,6 +31,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter, PercentFormatter
 
 from containment_sim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 __all__ = [
     "GREY",
@@ -80,7 +83,7 @@ STRATEGY_COLOURS: tuple[str, ...] = tuple(
 LINESTYLES: tuple[str, ...] = ("-", "--", "-.", ":")
 """Line style of the k-th strategy (cycled), so the lines differ in greyscale too."""
 
-STYLE: dict[str, Any] = {
+STYLE: dict[RcKeyType, Any] = {
     "font.size": 9,
     "axes.titlesize": 9,
     "axes.labelsize": 9,
@@ -177,7 +180,7 @@ def count_axis(axis: Axis, ticks: int | None = None) -> None:
         ticks: At most this many ticks, for narrow panels where long labels would touch.
             Ticks are whole numbers: nobody is half a person.
     """
-    nbins: int | str = "auto" if ticks is None else ticks
+    nbins: int | Literal["auto"] = "auto" if ticks is None else ticks
     axis.set_major_locator(MaxNLocator(nbins=nbins, steps=[1, 2, 2.5, 5, 10], integer=True))
     _count_labels(axis)
 
