@@ -46,9 +46,9 @@ def main() -> None:
         f"{s['deaths']:,} deaths; peak {s['peak_prevalence']:.1%} on {s['peak_date']}"
     )
 
-    # 4. Save the tables and summary, and draw the epidemic curve.
+    # 4. Save the tables and summary, and draw the epidemic curve (PNG, SVG and PDF).
     result.save(args.out)
-    cs.save_figure(cs.plot_epidemic_curve(result), args.out / "epidemic_curve.png")
+    result.plot(args.out / "epidemic_curve")
     print(f"saved to {args.out}/")
 
 

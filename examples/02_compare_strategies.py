@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 
 import containment_sim as cs
-from containment_sim.charts import save_comparison_charts
+from containment_sim.plots import save_comparison_charts
 
 
 def main() -> None:
@@ -45,7 +45,7 @@ def main() -> None:
     print(table[list(columns)].rename(columns=columns).round(1).to_string())
 
     comparison.save(args.out)
-    save_comparison_charts(comparison, args.out)
+    save_comparison_charts(comparison, args.out)  # every chart that applies: PNG, SVG, PDF
     print(f"saved to {args.out}/")
 
 

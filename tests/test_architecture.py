@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 SRC = Path(__file__).parents[1] / "src" / "containment_sim"
@@ -42,10 +44,9 @@ LAYER = {
     "statistics": 0,
     "attribution": 8,
     "sweep": 8,
-    "charts": 9,
+    "plots": 9,
     "cli_experiments": 10,
     "cli_support": 10,
-    "plotting": 9,
     "cli": 10,
     "__init__": 11,
     "__main__": 12,
@@ -57,17 +58,66 @@ def module_layer(path: Path) -> int:
     return LAYER[rel.parts[0].removesuffix(".py")]
 
 
+LAZY = {"plots"}
+"""Packages a lower layer may import inside a function body (e.g. ``Result.plot``)."""
+
+
+def imports(tree: ast.AST) -> list[tuple[str, bool]]:
+    """``(module, inside a function)`` for every ``from containment_sim.x import ...``."""
+    found: list[tuple[str, bool]] = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            inner = in_function or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
+            if isinstance(child, ast.ImportFrom) and (child.module or "").startswith(
+                "containment_sim."
+            ):
+                found.append((child.module or "", in_function))
+            visit(child, inner)
+
+    visit(tree, False)
+    return found
+
+
 def test_imports_flow_one_way() -> None:
     for path in SRC.rglob("*.py"):
         mine = module_layer(path)
-        for node in ast.walk(ast.parse(path.read_text())):
-            if (
-                isinstance(node, ast.ImportFrom)
-                and node.module
-                and node.module.startswith("containment_sim.")
-            ):
-                target = node.module.split(".")[1]
-                assert LAYER[target] <= mine, f"{path.name} imports {node.module}"
+        for module, in_function in imports(ast.parse(path.read_text())):
+            target = module.split(".")[1]
+            if target in LAZY and in_function:
+                continue
+            assert LAYER[target] <= mine, f"{path.name} imports {module}"
+
+
+def test_only_the_command_line_and_lazy_bodies_import_the_charts() -> None:
+    for path in SRC.rglob("*.py"):
+        owner = path.relative_to(SRC).parts[0].removesuffix(".py")
+        for module, in_function in imports(ast.parse(path.read_text())):
+            if module.split(".")[1] == "plots" and owner != "plots":
+                assert owner.startswith("cli") or owner == "__init__" or in_function, (
+                    f"{path.relative_to(SRC)} imports {module} at module level"
+                )
+
+
+def test_the_imports_are_found() -> None:
+    found = imports(
+        ast.parse(
+            "from containment_sim.a import x\ndef f():\n    from containment_sim.b import y\n"
+        )
+    )
+    assert found == [("containment_sim.a", False), ("containment_sim.b", True)]
+
+
+def test_importing_the_package_loads_no_charts() -> None:
+    code = (
+        "import sys, containment_sim as cs\n"
+        "cs.Result, cs.Comparison, cs.load_scenario, cs.run, cs.compare\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib'"
+        " or m == 'containment_sim.plots')\n"
+        "assert not loaded, loaded\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
 
 
 def test_files_stay_small() -> None:

@@ -13,9 +13,11 @@ from containment_sim.cli import main
 def test_run_writes_results_and_plot(tmp_path: Path, capsys) -> None:
     out = tmp_path / "out"
     assert main(["run", "small", "--days", "30", "--out", str(out)]) == 0
-    assert {"summary.json", "timeseries.csv", "timeseries_by_region.csv", "epidemic_curve.png"} <= {
+    charts = {"epidemic_curve.png", "epidemic_curve.svg", "epidemic_curve.pdf"}
+    assert {"summary.json", "timeseries.csv", "timeseries_by_region.csv", *charts} <= {
         p.name for p in out.iterdir()
     }
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
     printed = capsys.readouterr().out
     assert "infections" in printed and "peak" in printed
     summary = json.loads((out / "summary.json").read_text())
@@ -173,7 +175,9 @@ def test_plot_redraws_into_a_whole_new_folder(tmp_path: Path, capsys) -> None:
     (out / "stale.png").write_text("an old chart")
     data = {p.name: p.read_bytes() for p in out.iterdir() if p.suffix == ".csv"}
     assert main(["plot", str(out)]) == 0
-    assert capsys.readouterr().out.strip() == str(out / "epidemic_curve.png")
+    assert capsys.readouterr().out.split() == [
+        str(out / f"epidemic_curve.{fmt}") for fmt in ("png", "svg", "pdf")
+    ]
     assert not (out / "stale.png").exists()
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.suffix == ".csv"} == data
 

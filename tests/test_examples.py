@@ -20,7 +20,8 @@ def test_run_default_example(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "infections by region" in proc.stdout
-    assert (out / "summary.json").exists() and (out / "epidemic_curve.png").exists()
+    assert (out / "summary.json").exists()
+    assert all((out / f"epidemic_curve.{fmt}").exists() for fmt in ("png", "svg", "pdf"))
 
 
 def test_compare_strategies_example(tmp_path: Path) -> None:
@@ -45,4 +46,4 @@ def test_compare_strategies_example(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "combined" in proc.stdout and "averted" in proc.stdout
-    assert (out / "comparison.csv").exists() and (out / "curves.png").exists()
+    assert (out / "comparison.csv").exists() and (out / "curves.pdf").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -125,20 +126,16 @@ def test_compare_cli_writes_tables_and_charts(tmp_path: Path, capsys) -> None:
         "comparison.json",
         "curves.csv",
         "attribution.csv",
-        "curves.png",
-        "curves.svg",
-        "outcomes.png",
-        "averted.png",
-        "attribution.png",
-        "rt.png",
-        "regions.png",
-        "site_occupancy.png",
-        "checkpoint_load.png",
     ):
         assert name in files, name
+    charts = ("curves", "outcomes", "averted", "attribution", "rt", "regions",
+              "site_occupancy", "checkpoint_load")  # fmt: skip
+    drawn = {f"{chart}.{fmt}" for chart in charts for fmt in ("png", "svg", "pdf")}
+    assert drawn == {name for name in files if name.endswith((".png", ".svg", ".pdf"))}
     text = capsys.readouterr().out
     assert "combined" in text and "attribution" in text
     assert main(["plot", str(out)]) == 0
+    assert sorted(capsys.readouterr().out.split()) == sorted(str(out / name) for name in drawn)
     table = pd.read_csv(out / "comparison.csv")
     assert list(table["strategy"]) == ["none", "external", "internal", "combined"]
 
@@ -178,7 +175,8 @@ def test_sweep_over_two_parameters(tmp_path: Path) -> None:
         )
         == 0
     )
-    assert (tmp_path / "sw" / "sweep.png").exists()
+    assert {"sweep.png", "sweep.svg", "sweep.pdf"} <= {p.name for p in (tmp_path / "sw").iterdir()}
+    assert json.loads((tmp_path / "sw" / "sweep.json").read_text())["scale"] == 1.0
     assert main(["plot", str(tmp_path / "sw")]) == 0
 
 

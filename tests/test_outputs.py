@@ -161,12 +161,14 @@ def test_tables_are_checked_against_their_row_counts(tmp_path: Path) -> None:
 
 
 def test_redrawing_carries_the_data_over_but_not_the_charts(tmp_path: Path) -> None:
-    source = results_folder(tmp_path / "run", "timeseries.csv", "curve.png", "curve.svg")
+    source = results_folder(
+        tmp_path / "run", "timeseries.csv", "curve.png", "curve.svg", "curve.pdf"
+    )
     (source / ".partial").mkdir()
     (source / ".partial" / "k.npz").write_text("run")
     staging = tmp_path / "staging"
     staging.mkdir()
-    copy_data_files(source, staging, (".png", ".svg"))
+    copy_data_files(source, staging, (".png", ".svg", ".pdf"))
     assert sorted(str(p.relative_to(staging)) for p in staging.rglob("*")) == [
         ".partial", ".partial/k.npz", "summary.json", "timeseries.csv"
     ]  # fmt: skip

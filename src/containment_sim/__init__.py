@@ -12,9 +12,11 @@ The public API::
 
     comparison = cs.compare(scenario, ["none", "combined"], replicates=20, workers=2)
     comparison.table()         # one row per strategy: intervals, averted counts
+    result.plot("results/curve")   # a matplotlib Figure, saved as PNG, SVG and PDF
+    comparison.plot("averted")
 
-Names are imported when first used, so ``import containment_sim`` is quick and a run that
-needs no tables never imports pandas.
+Names are imported when first used, so ``import containment_sim`` is quick, a run that
+needs no tables never imports pandas, and nothing imports matplotlib until a chart is drawn.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
     from containment_sim.engines import run
     from containment_sim.experiments import Comparison, compare
     from containment_sim.loading import ScenarioError, load_scenario, validate_data
-    from containment_sim.plotting import plot_epidemic_curve, save_figure
+    from containment_sim.plots import plot_epidemic_curve, save_figure
     from containment_sim.reproduction import implied_r0
     from containment_sim.results import Result
     from containment_sim.scenario import Scenario, with_overrides
@@ -44,9 +46,9 @@ _WHERE = {
     "compare": "experiments",
     "implied_r0": "reproduction",
     "load_scenario": "loading",
-    "plot_epidemic_curve": "plotting",
+    "plot_epidemic_curve": "plots",
     "run": "engines",
-    "save_figure": "plotting",
+    "save_figure": "plots",
     "sweep": "sweep",
     "validate_data": "loading",
     "with_overrides": "scenario",

@@ -117,7 +117,9 @@ def _add_run(sub: Any, scen_help: str) -> None:
         "another strategy than none",
     )
     add_input_options(p)
-    p.add_argument("--no-plot", action="store_true", help="do not draw the epidemic-curve PNG")
+    p.add_argument(
+        "--no-plot", action="store_true", help="do not draw the epidemic curve (PNG, SVG and PDF)"
+    )
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.set_defaults(handler=_cmd_run)
 
@@ -135,9 +137,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         elapsed = time.perf_counter() - started
         result.write(staging)
         if not args.no_plot:
-            from containment_sim.plotting import plot_epidemic_curve, save_figure
-
-            save_figure(plot_epidemic_curve(result), staging / "epidemic_curve.png")
+            result.plot(staging / "epidemic_curve")
     if not args.quiet:
         print(_summary_table(result, elapsed))
         print(f"results written to {args.out or default}/")

@@ -40,13 +40,12 @@ from containment_sim.outputs import (
     read_tables,
     write_tables,
 )
+from containment_sim.results import Result
 from containment_sim.safe_yaml import Limits, YamlInputError, load_text, to_plain
 from containment_sim.scenario import Scenario
 from containment_sim.sweep import grid, sweep
 
 __all__ = ["add_experiment_commands", "positive_int"]
-
-CHART_SUFFIXES = (".png", ".svg")
 
 
 def add_experiment_commands(sub: Any, scenario_help: str, load: Any) -> None:
@@ -194,7 +193,7 @@ def _cmd_compare(args: argparse.Namespace, scenario: Scenario) -> int:
                 )  # fmt: skip
         cmp.write(staging)
         if not args.no_plot:
-            from containment_sim.charts import save_comparison_charts
+            from containment_sim.plots import save_comparison_charts
 
             save_comparison_charts(cmp, staging)
     if not args.quiet:
@@ -303,35 +302,32 @@ def _cmd_sweep(args: argparse.Namespace, scenario: Scenario) -> int:
                 bar.update, args.scheduler, folder.ledger,
             )  # fmt: skip
         meta = {"params": list(params), "outcome": args.outcome, "replicates": args.replicates,
-                "rows": {"sweep": len(table)}}  # fmt: skip
+                "scale": scenario.population.scale, "rows": {"sweep": len(table)}}  # fmt: skip
         write_tables(staging, {"sweep": table}, {"sweep.json": meta})
         if not args.no_plot:
-            _sweep_chart(table, list(params), args.outcome, staging)
+            _sweep_chart(table, list(params), args.outcome, scenario.population.scale, staging)
     if not args.quiet:
         print(table.groupby(list(params))[args.outcome].agg(["mean", "sem"]).to_string())
         print(f"results written to {args.out or folder.target}/")
     return 0
 
 
-def _sweep_chart(table: pd.DataFrame, params: list[str], outcome: str, out: Path) -> None:
-    from containment_sim.charts import plot_sweep
-    from containment_sim.plotting import save_figure
+def _sweep_chart(
+    table: pd.DataFrame, params: list[str], outcome: str, scale: float | None, out: Path
+) -> list[Path]:
+    from containment_sim.plots import plot_sweep, save_figure
 
-    fig = plot_sweep(table, params, outcome)
-    fig.suptitle(
-        f"{outcome.replace('_', ' ')}: strategy {table['strategy'].iloc[0]}, "
-        f"{table['replicate'].nunique()} replicates per point"
-    )
-    for suffix in (".png", ".svg"):
-        save_figure(fig, out / f"sweep{suffix}")
+    return save_figure(plot_sweep(table, params, outcome, scale), out / "sweep")
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
+    from containment_sim.plots import FORMATS
+
     src: Path = args.directory
     draw = _reader(src)  # reads and checks the folder; returns what draws its charts
     folder = OutputFolder.prepare(src, force=True)
     with folder as staging:
-        copy_data_files(src, staging, CHART_SUFFIXES)
+        copy_data_files(src, staging, tuple(f".{fmt}" for fmt in FORMATS))
         try:
             names = draw(staging)
         except (KeyError, ValueError, IndexError, TypeError) as exc:
@@ -348,7 +344,7 @@ def _reader(src: Path) -> Any:
     if not src.is_dir():
         raise ResultFolderError(f"{src}: no such folder")
     if (src / "comparison.json").exists():
-        from containment_sim.charts import save_comparison_charts
+        from containment_sim.plots import save_comparison_charts
 
         cmp = Comparison.load(src)
         return lambda out: [p.name for p in save_comparison_charts(cmp, out)]
@@ -360,21 +356,25 @@ def _reader(src: Path) -> Any:
         rows = (meta.get("rows") or {}).get("sweep")
         columns = {"sweep": [*map(str, params), "replicate", "strategy", outcome]}
         table = read_tables(src, {"sweep": rows}, columns)["sweep"]
+        scale = meta.get("scale")
+        if not (isinstance(scale, int | float) and 0 < scale <= 1):
+            scale = None  # written before sweeps recorded their scale
 
         def draw(out: Path) -> list[str]:
-            _sweep_chart(table, [str(p) for p in params], str(outcome), out)
-            return [f"sweep{suffix}" for suffix in CHART_SUFFIXES]
+            files = _sweep_chart(table, [str(p) for p in params], str(outcome), scale, out)
+            return [p.name for p in files]
 
         return draw
     if (src / "summary.json").exists():
-        from containment_sim.plotting import plot_epidemic_curve, save_figure
-        from containment_sim.results import Result
-
         result = Result.load(src)
-        return lambda out: [
-            save_figure(plot_epidemic_curve(result), out / "epidemic_curve.png").name
-        ]
+        return lambda out: _run_chart(result, out)
     raise ResultFolderError(
         f"{src}: no saved run, comparison or sweep here "
         "(expected summary.json, comparison.json or sweep.json)"
     )
+
+
+def _run_chart(result: Result, out: Path) -> list[str]:
+    from containment_sim.plots import plot_epidemic_curve, save_figure
+
+    return [p.name for p in save_figure(plot_epidemic_curve(result), out / "epidemic_curve")]

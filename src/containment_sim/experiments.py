@@ -17,7 +17,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from pydantic import ValidationError
@@ -31,6 +31,9 @@ from containment_sim.outputs import OutputFolder, read_document, read_tables, wr
 from containment_sim.results import Result
 from containment_sim.runner import run_jobs
 from containment_sim.scenario import Scenario, with_overrides
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["OUTCOMES", "Comparison", "Task", "compare", "make_tasks", "run_tasks"]
 
@@ -249,6 +252,33 @@ class Comparison:
         from containment_sim.statistics import comparison_table
 
         return comparison_table(self.replicates, self.strategies)
+
+    def plot(self, chart: str = "curves", path: str | Path | None = None) -> Figure:
+        """Draw one chart of the comparison.
+
+        Imports matplotlib (and the charts) on first use; nothing is shown and no global
+        matplotlib setting changes (see :mod:`containment_sim.plots.comparison`).
+
+        Args:
+            chart: ``curves``, ``outcomes``, ``averted``, ``attribution``, ``rt``,
+                ``regions``, ``site_occupancy`` or ``checkpoint_load``.
+            path: If given, also save the chart there as PNG, SVG and PDF (``out/averted``
+                gives ``out/averted.png``, ``.svg`` and ``.pdf``; the folder must exist).
+
+        Returns:
+            The matplotlib figure.
+
+        Raises:
+            ValueError: An unknown chart, or one that does not apply (``averted`` without
+                ``none``, ``attribution`` without an attribution, a measure's load when no
+                strategy has the measure).
+        """
+        from containment_sim.plots import draw_chart, save_figure
+
+        fig = draw_chart(self, chart)
+        if path is not None:
+            save_figure(fig, path)
+        return fig
 
     def save(self, directory: str | Path, force: bool = True) -> Path:
         """Write the comparison's tables, charts' data and ``comparison.json`` to ``directory``.

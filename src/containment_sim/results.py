@@ -28,6 +28,7 @@ from containment_sim.world import STATE_COLUMNS, Source
 
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.figure import Figure
 
 __all__ = ["FLOW_COLUMNS", "Recorder", "Result", "summarize", "write_files"]
 
@@ -420,6 +421,26 @@ class Result:
     def infections(self) -> pd.DataFrame | None:
         """Who infected whom, when, in which layer (``None`` when loaded from disk)."""
         return self._frame("infections")  # type: ignore[no-any-return]
+
+    def plot(self, path: str | Path | None = None) -> Figure:
+        """Draw the run's chart: new infections by source, people infected by stage, deaths.
+
+        Imports matplotlib (and the charts) on first use; nothing is shown and no global
+        matplotlib setting changes (see :func:`containment_sim.plots.plot_epidemic_curve`).
+
+        Args:
+            path: If given, also save the chart there as PNG, SVG and PDF (``out/curve``
+                gives ``out/curve.png``, ``.svg`` and ``.pdf``; the folder must exist).
+
+        Returns:
+            The matplotlib figure.
+        """
+        from containment_sim.plots import plot_epidemic_curve, save_figure
+
+        fig = plot_epidemic_curve(self)
+        if path is not None:
+            save_figure(fig, path)
+        return fig
 
     def save(self, directory: str | Path, force: bool = True) -> Path:
         """Write the tables, one CSV per named table, and ``summary.json``.
