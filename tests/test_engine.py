@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from conftest import make_scenario
 from containment_sim import load_scenario, run, with_overrides
+from containment_sim.resources import ResourceError, check_resources
 from containment_sim.world import STATE_COLUMNS
 
 
@@ -89,3 +91,18 @@ def test_smaller_steps_run_and_conserve() -> None:
     result = run(scenario, check=True)
     assert len(result.timeseries) == 20
     assert result.summary["total_infections"] >= 10
+
+
+def test_an_absurd_transmission_rate_infects_everyone_reached_without_exhausting_memory() -> None:
+    """A rate of 1e12 per day asks for ~1e14 contact events a step; the engine caps the events
+    per member (every susceptible member is reached anyway) instead of allocating them."""
+    rates = {"household": 1e12, "community": 1e12, "region": 1e12}
+    scenario = make_scenario(days=6, transmission={"beta": rates, "dispersion": None})
+    result = run(scenario, check=True)
+    ts = result.timeseries
+    population = sum(scenario.scaled_population())
+    assert ts["cum_infections"].iloc[-1] > 0.99 * population
+    # the discrete-event engine draws every contact: the estimate refuses the run up front
+    with pytest.raises(ResourceError, match="more than the limit"):
+        check_resources(with_overrides(scenario, {"engine": "des"}))
+    check_resources(with_overrides(make_scenario(days=6), {"engine": "des"}))

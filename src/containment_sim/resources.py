@@ -9,8 +9,9 @@ The estimate is deliberately simple and on the generous side. It follows the fig
   150 MB for the rest.
 - **time**: the vectorized engine spends about 1 ms per step on fixed work and about
   20 ns per agent and step (9 s for the full Xianning city, 2.66 million agents, 120 steps);
-  the discrete-event engine about 40 us per agent over a run plus 1 ms per tick of the
-  measures' clock.
+  the discrete-event engine about 40 us per agent over a run, 2 us per candidate contact
+  (bounded by every agent infected at the layers' rates) and 1 ms per tick of the measures'
+  clock.
 
 :func:`check_resources` compares the estimate with the memory this machine (or its container)
 has available and with a time limit, and raises :class:`ResourceError` with what was estimated
@@ -40,6 +41,8 @@ BYTES_PER_REGION_DAY = 2_000
 SECONDS_PER_STEP = 1e-3
 SECONDS_PER_AGENT_STEP = 2e-8
 DES_SECONDS_PER_AGENT = 4e-5
+DES_SECONDS_PER_EVENT = 2e-6
+INFECTIOUS_DAYS = 10.0
 
 DEFAULT_MAX_HOURS = 12.0
 """Longest single run allowed without ``--no-resource-check``, by the estimate."""
@@ -79,10 +82,23 @@ def estimate(scenario: Scenario) -> Estimate:
     regions = len(scenario.population.regions)
     memory = BASE_BYTES + BYTES_PER_AGENT * agents + BYTES_PER_REGION_DAY * regions * scenario.days
     if scenario.engine == "des":
-        seconds = DES_SECONDS_PER_AGENT * agents + SECONDS_PER_STEP * steps
+        events = agents * _contacts_per_agent(scenario)
+        seconds = DES_SECONDS_PER_AGENT * agents + DES_SECONDS_PER_EVENT * events
+        seconds += SECONDS_PER_STEP * steps
     else:
         seconds = steps * (SECONDS_PER_STEP + SECONDS_PER_AGENT_STEP * agents)
     return Estimate(agents, steps, memory, float(seconds))
+
+
+def _contacts_per_agent(scenario: Scenario) -> float:
+    """Candidate contacts the DES draws per agent, on the generous side: every agent infected,
+    each infectious for ``INFECTIOUS_DAYS`` at the largest relative infectiousness, making
+    contacts at the sum of the layer rates (or, with ``transmission.r0``, r0 per case)."""
+    beta = scenario.transmission.beta
+    relative = scenario.disease.relative_infectiousness
+    w_max = max(relative.presymptomatic, relative.asymptomatic, relative.symptomatic, 1.0)
+    rate = (beta.household + beta.community + beta.region) * INFECTIOUS_DAYS
+    return w_max * (rate + (scenario.transmission.r0 or 0.0))
 
 
 def available_memory() -> int | None:

@@ -85,6 +85,11 @@ def transmit(
     return Infections(infectee[first], infector[first], source[first], time[first])
 
 
+MAX_EVENTS = 64.0
+"""Most contact events per group member in one step: a member reached 64 times escapes with
+probability e^-64 (per unit of susceptibility), so the cap changes nothing a rate can express."""
+
+
 def _events(rng: np.random.Generator, mean: np.ndarray) -> np.ndarray:
     """Independent Poisson numbers of events with the given means, as one entry per event.
 
@@ -132,7 +137,10 @@ def _layer(
     groups = group[start]
     cum = np.cumsum(w)
     total = np.add.reduceat(w, start)
-    which = _events(rng, mx.slots.count(groups) * dt * mx.rate(groups, total))
+    members = mx.slots.count(groups)
+    # Beyond MAX_EVENTS contact events per member and step every susceptible member is reached
+    # anyway; the cap keeps absurd rates (beta of 1e12) from drawing billions of events.
+    which = _events(rng, np.minimum(members * dt * mx.rate(groups, total), members * MAX_EVENTS))
     if which.size == 0:
         return None
     contact = mx.slots.pick(groups[which], rng.random(which.size))
