@@ -40,7 +40,7 @@ FINGERPRINTED = ("src/containment_sim", "docs/producers", "benchmarks/results")
 
 def pages() -> list[Path]:
     """The Markdown files that may hold generated blocks."""
-    return sorted(DOCS.glob("*.md")) + [ROOT / "README.md"]
+    return sorted(DOCS.rglob("*.md")) + [ROOT / "README.md", ROOT / "benchmarks" / "README.md"]
 
 
 def fingerprint() -> str:

@@ -47,3 +47,27 @@ def test_compare_strategies_example(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "combined" in proc.stdout and "averted" in proc.stdout
     assert (out / "comparison.csv").exists() and (out / "curves.pdf").exists()
+
+
+def test_the_notebook_tutorial_runs_from_scenario_to_chart(tmp_path: Path, monkeypatch) -> None:
+    """Every code cell of ``examples/tutorial.ipynb`` runs in order, at a small scale (the
+    cell tagged ``parameters`` is followed by smaller values, as papermill would inject)."""
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    monkeypatch.chdir(tmp_path)
+    notebook = json.loads((EXAMPLES / "tutorial.ipynb").read_text(encoding="utf-8"))
+    namespace: dict = {}
+    ran = 0
+    for cell in notebook["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        exec(compile("".join(cell["source"]), f"tutorial.ipynb[{ran}]", "exec"), namespace)
+        ran += 1
+        if "parameters" in cell["metadata"].get("tags", []):
+            namespace.update(SCALE=0.005, REPLICATES=2, WORKERS=1, DAYS=40)
+    assert ran >= 6
+    assert len(namespace["table"]) == len(namespace["scenario"].strategies)
+    assert set(namespace["comparison"].replicates["replicate"]) == {0, 1}
