@@ -39,3 +39,17 @@ def saved(name: str) -> str:
     """A benchmark script's saved output, as a text block with the command that produced it."""
     path = ROOT / "benchmarks" / "results" / f"{name}.txt"
     return "```text\n" + path.read_text(encoding="utf-8").rstrip() + "\n```"
+
+
+def _saved_block(name: str) -> None:
+    block(f"bench-{name.removeprefix('bench_').replace('_', '-')}")(lambda: saved(name))
+
+
+for _name in ("bench_run", "bench_peer", "bench_des"):
+    _saved_block(_name)
+
+
+@block("bench-activity")
+def bench_activity() -> str:
+    """The activity benchmark's tables and its figure (drawn by the benchmark script)."""
+    return saved("bench_activity") + "\n\n![Loop time against infections and against population](results/activity_scaling.png)"
