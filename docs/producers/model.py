@@ -557,8 +557,9 @@ def measures_xianning_returnees() -> str:
     local = infected[~infected["source"].isin(["imported", "seed"])]
     share_before = float(np.sum(came[:cutoff]) / max(np.sum(came), 1))
     return (
-        f"One run of `external` at scale {XIANNING_SCALE:g} (seed {base.seed}): {int(came.sum()):,} returnees "
-        f"came home, {100 * share_before:.1f} % of them before the external measures started on "
+        f"One run of `external` at scale {XIANNING_SCALE:g} (seed {base.seed}): "
+        f"{int(came.sum()):,} returnees came home, {100 * share_before:.1f} % of them "
+        "before the external measures started on "
         f"24 January, bringing {int(imported[:cutoff].sum()):,} of the "
         f"{int(imported.sum()):,} imported infections; {len(local):,} local infections "
         f"followed."
@@ -609,4 +610,44 @@ def engines_agreement() -> str:
     return (
         table(pd.DataFrame(rows)) + f"\n\n({n} replicates each, seeds 0–{n - 1}; the runs of "
         "`benchmarks/engine_agreement.py`.)"
+    )
+
+
+# --- measures -----------------------------------------------------------------------------
+def _code_block(page: str, marker: str, language: str = "python") -> str:
+    """The fenced code block of ``docs/<page>`` that contains ``marker``."""
+    import re
+
+    text = (ROOT / "docs" / page).read_text(encoding="utf-8")
+    for match in re.finditer(rf"```{language}\n(.*?)```", text, re.DOTALL):
+        if marker in match[1]:
+            return match[1]
+    raise LookupError(f"docs/{page}: no {language} block containing {marker!r}")
+
+
+@block("measures-custom-example")
+def measures_custom_example() -> str:
+    """Runs the custom measure type of ``measures.md`` exactly as printed there."""
+    import contextlib
+    import io
+    import types
+
+    import containment_sim as cs
+
+    code = _code_block("measures.md", "class FeverClinicSpec")
+    module = types.ModuleType("measures_example")  # a real module, as a user's script is
+    sys.modules[module.__name__] = module
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, "measures.md", "exec"), module.__dict__)
+    finally:
+        del sys.modules[module.__name__]
+    baseline = cs.run(cs.load_scenario("small")).summary["total_infections"]
+    printed = out.getvalue().strip()
+    infections, isolated = printed.split()
+    return (
+        f"```text\n{printed}\n```\n\n"
+        f"{int(infections):,} infections, {int(isolated):,} people isolated; the scenario "
+        f"`small` without the measure has {baseline:,} infections (same seed)."
     )
