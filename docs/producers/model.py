@@ -481,8 +481,9 @@ def model_xianning_outcomes() -> str:
     )
     seeds = ", ".join(str(s["seed"]) for s in summaries)
     note = (
-        f"Strategy `{XIANNING_STRATEGY}`, scale {XIANNING_SCALE:g} "
-        f"({summaries[0]['population']:,} agents), seeds {seeds}, `dt` {base.dt:g}."
+        f"Strategy `{XIANNING_STRATEGY}`, "
+        + ("the whole city" if XIANNING_SCALE == 1 else f"scale {XIANNING_SCALE:g}")
+        + f" ({summaries[0]['population']:,} agents), seeds {seeds}, `dt` {base.dt:g}."
     )
     if facts is None:
         note += (
