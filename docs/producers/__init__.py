@@ -1,0 +1,1 @@
+"""Producers of the generated blocks of the docs (see ``registry``)."""
