@@ -180,3 +180,14 @@ def test_broken_bookkeeping_raises_an_invariant_error_even_without_asserts() -> 
     world.state[0] = State.EXPOSED  # infected, but with no infection record or schedule
     with pytest.raises(InvariantError, match="infection record"):
         world.check_invariants()
+
+
+def test_the_public_implied_r0_of_a_scenario_with_r0_set_is_that_r0() -> None:
+    """``cs.implied_r0(scenario)`` uses the rates the engines run with, scaled to
+    ``transmission.r0``, not the rates as written."""
+    import containment_sim as cs
+
+    scenario = cs.with_overrides(cs.load_scenario("small"), {"transmission.r0": 3.3})
+    assert cs.implied_r0(scenario) == pytest.approx(3.3, abs=0.01)
+    assert cs.load_scenario("small").transmission.r0 is None
+    assert cs.implied_r0(cs.load_scenario("small")) < 3.0

@@ -71,3 +71,12 @@ def test_the_notebook_tutorial_runs_from_scenario_to_chart(tmp_path: Path, monke
     assert ran >= 6
     assert len(namespace["table"]) == len(namespace["scenario"].strategies)
     assert set(namespace["comparison"].replicates["replicate"]) == {0, 1}
+
+
+def test_the_documented_example_scenario_validates_and_runs() -> None:
+    """``examples/two-towns.yaml``, the scenario the getting-started page shows in full."""
+    import containment_sim as cs
+
+    scenario = cs.load_scenario(EXAMPLES / "two-towns.yaml")
+    result = cs.run(cs.with_overrides(scenario, {"days": 20, "strategy": "external"}))
+    assert result.summary["days"] == 20

@@ -273,3 +273,41 @@ def sweep_console() -> str:
 def chart_sweep() -> str:
     caption = "Mean infections over tracing capacity and community coverage (5 % scale)."
     return f"![{caption}]({_sweep_run()[1]})\n\n*{caption}*"
+
+
+@block("gs-two-towns")
+def two_towns() -> str:
+    """The example scenario of the getting-started page, from ``examples/two-towns.yaml``."""
+    text = (ROOT / "examples" / "two-towns.yaml").read_text(encoding="utf-8").rstrip()
+    return "```yaml\n" + text + "\n```"
+
+
+def _cli_on_example(text: str, command: str) -> str:
+    """``containment-sim COMMAND two-towns.yaml`` on ``text`` written as ``two-towns.yaml``."""
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "two-towns.yaml"
+        path.write_text(text, encoding="utf-8")
+        proc = subprocess.run(
+            [sys.executable, "-m", "containment_sim", command, "two-towns.yaml"],
+            cwd=scratch,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    out = (proc.stdout + proc.stderr).rstrip()
+    return f"```console\n$ containment-sim {command} two-towns.yaml\n{out}\n```"
+
+
+@block("gs-two-towns-validate")
+def two_towns_validate() -> str:
+    text = (ROOT / "examples" / "two-towns.yaml").read_text(encoding="utf-8")
+    return _cli_on_example(text, "validate")
+
+
+@block("gs-cross-references")
+def cross_references() -> str:
+    """Two broken cross-references in the example, reported together."""
+    text = (ROOT / "examples" / "two-towns.yaml").read_text(encoding="utf-8")
+    text = text.replace("road: river road", "road: river rd")
+    text = text.replace("external: [bridge_closed, gate_check]", "external: [bridge_closed, gate]")
+    return _cli_on_example(text, "validate")

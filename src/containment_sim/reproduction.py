@@ -74,8 +74,12 @@ def household_offspring(
 def implied_r0(
     scenario: Scenario, beta: dict[str, float] | None = None, weight: np.ndarray | None = None
 ) -> float:
-    """R0 of the scenario (or of the layer rates ``beta``): see the module docstring."""
-    rates = beta if beta is not None else _given(scenario)
+    """R0 of the scenario (or of the layer rates ``beta``): see the module docstring.
+
+    Without ``beta`` the rates are those the engines run with (:func:`layer_rates`): with
+    ``transmission.r0`` set, R0 is that value (to the bisection's precision).
+    """
+    rates = beta if beta is not None else layer_rates(scenario)
     days = mean_infectious_days(scenario.disease, list(scenario.population.age_distribution))
     large = sum(rate for name, rate in rates.items() if name != "household") * days
     return large + household_offspring(scenario, rates.get("household", 0.0), weight)

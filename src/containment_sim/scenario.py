@@ -219,8 +219,9 @@ class Transmission(StrictModel):
     A susceptible agent in group g of layer l has hazard
     ``beta_l * sum_{j in g, j != i} w_j / (n_g - 1)``, where ``w_j`` includes j's individual
     infectiousness multiplier: a gamma variate of mean 1 and shape ``dispersion`` (k), drawn
-    at infection, so offspring counts are negative binomial with dispersion k; ``null`` means
-    no individual variation. With ``r0`` the rates keep their ratios and are scaled so that a
+    at infection (with a fixed infectious period, offspring counts would be negative binomial
+    with dispersion k; the variable period makes them somewhat more overdispersed); ``null``
+    means no individual variation. With ``r0`` the rates keep their ratios and are scaled so that a
     typical early case infects ``r0`` people (:mod:`containment_sim.reproduction`).
     """
 
