@@ -47,3 +47,18 @@ def test_compare_strategies_example(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "combined" in proc.stdout and "averted" in proc.stdout
     assert (out / "comparison.csv").exists() and (out / "curves.pdf").exists()
+
+
+def test_custom_measure_example_reports_its_column_on_both_engines(tmp_path: Path) -> None:
+    for engine in ("vectorized", "des"):
+        proc = subprocess.run(
+            [sys.executable, str(EXAMPLES / "04_custom_measure.py"), "--engine", engine,
+             "--days", "60"],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=tmp_path,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        masks = [line for line in proc.stdout.splitlines() if line.lstrip().startswith("masks")]
+        assert len(masks) == 1 and f"({engine})" in masks[0] and "masks," in masks[0]

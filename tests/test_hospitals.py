@@ -117,10 +117,10 @@ def test_a_suspected_case_who_dies_leaves_the_suspected_count_that_day(engine_cl
     engine._setup_run()
     cases, world = engine.service(CaseBook), engine.world
     cases.request_tests(np.array([0, 4]), Priority.SYMPTOMATIC, 1.0, suspected=True)
-    assert cases.daily_counts(1.5)["n_suspected"].sum() == 2
+    assert cases.stocks(1.5)["n_suspected"].sum() == 2
     engine._move(np.array([4]), int(world.state[4]), State.DEAD)
     world.state[4] = State.DEAD
-    assert cases.daily_counts(2.0)["n_suspected"].sum() == 1
+    assert cases.stocks(2.0)["n_suspected"].sum() == 1
 
 
 # --- supply: purchasing agents as a quantity ----------------------------------------------

@@ -24,13 +24,13 @@ from containment_sim.disease import Progression
 from containment_sim.engines.movement import Movement
 from containment_sim.errors import invariant
 from containment_sim.layers import LAYERS, LayerDef, ListSlots, Mixing, RangeSlots, RegionSlots
-from containment_sim.measures import LayerRates, Measure, build_measures
-from containment_sim.measures.base import Server
-from containment_sim.measures.cases import CaseBook
+from containment_sim.measures import LayerRates, Measure, build_measures, reports
+from containment_sim.measures.base import Server, Service
 from containment_sim.network import RoadNetwork
 from containment_sim.population import Population, generate_population
+from containment_sim.report import Layout
 from containment_sim.reproduction import layer_rates
-from containment_sim.results import OTHER_STOCKS, Recorder, Result, case_reproduction, summarize
+from containment_sim.results import CORE, Recorder, Result, case_reproduction, summarize
 from containment_sim.rng import stream
 from containment_sim.scenario import Scenario
 from containment_sim.world import NO_INFECTOR, Flag, InfectionLog, Isolation, Source, State, World
@@ -46,7 +46,7 @@ _PREVIOUS = {_P: _E, _A: _P, _I: _P, _C: _I, _D: _C}
 """The state each state is entered from (recovery comes from A or C)."""
 _ENTRY_COLUMN = {_I: "new_symptomatic", _R: "new_recoveries", _D: "new_deaths"}
 _APART_COLUMNS = {"n_home_quarantine": Isolation.HOME, "n_site_quarantine": Isolation.SITE,
-                  "n_isolated": Isolation.ISOLATED, "n_waiting_bed": Isolation.WAITING}  # fmt: skip
+                  "n_isolated": Isolation.ISOLATED}  # fmt: skip
 """The end-of-day stocks read from the world's isolation counts."""
 
 ProgressHook = Callable[[int], None]
@@ -74,8 +74,9 @@ class EngineBase:
         self.progression = Progression(
             scenario.disease, self.rng("progression"), scenario.transmission.dispersion
         )
-        self.recorder = Recorder(scenario.days, self.population.n_regions)
         self.measures: list[Measure] = build_measures(scenario, scenario.strategy)
+        self.layout = Layout([CORE, *reports(self.measures)])
+        self.recorder = Recorder(scenario.days, self.population.n_regions, self.layout)
         self.beta = layer_rates(scenario)
         self.movement = Movement(self)
         self.log = InfectionLog()
@@ -262,10 +263,8 @@ class EngineBase:
         """Verify the world's invariants and every incrementally kept count (tests only)."""
         world, pop = self.world, self.population
         world.check_invariants()
-        cases = self._services.get(CaseBook)
-        if cases is not None:
-            cases.end_observation()
-            cases.check()
+        for service in self._shared():
+            service.check()
         invariant(np.array_equal(self.stocks, world.counts_by_region()), "stock book")
         invariant(
             np.array_equal(
@@ -296,14 +295,15 @@ class EngineBase:
     def _end_day(self, day: int) -> None:
         rec = self.recorder
         rec.stocks[day] = self.stocks
-        column = {name: k for k, name in enumerate(OTHER_STOCKS)}
-        rec.other[day, :, column["n_away"]] = self.away
+        rec.set_stock(day, "n_away", self.away)
         for name, status in _APART_COLUMNS.items():
-            rec.other[day, :, column[name]] = self.world.apart[:, status]
-        cases = self._services.get(CaseBook)
-        if cases is not None:
-            for name, counts in cases.daily_counts(day + 1.0).items():
-                rec.other[day, :, column[name]] = counts
+            rec.set_stock(day, name, self.world.apart[:, status])
+        for service in self._shared():
+            for name, counts in service.stocks(day + 1.0).items():
+                rec.set_stock(day, name, counts)
+        for m in self._implementing("stocks"):
+            for name, counts in m.stocks(self, day).items():
+                rec.set_stock(day, name, counts)
         for m in self.active_measures(day + 0.5, "end_day"):
             m.end_day(self, day)
         if self.network.n_roads:
@@ -346,13 +346,16 @@ class EngineBase:
         """Book returnees who arrived infected (from S to the state they arrived in)."""
         self._move(agents, State.SUSCEPTIBLE, self.world.state[agents])
 
-    def _extra_summary(self) -> dict[str, Any]:
-        cases = self._services.get(CaseBook)
-        if cases is None:
-            return {}
-        confirmed = np.flatnonzero(np.isfinite(cases.confirmed_time))
-        dead = self.world.state[confirmed] == State.DEAD
-        return {"deaths_confirmed": int(np.count_nonzero(dead))}
+    def _shared(self) -> list[Service]:
+        """The shared services created so far (``ctx.service``), in order of creation."""
+        return [s for s in self._services.values() if isinstance(s, Service)]
+
+    def _final(self) -> dict[str, Any]:
+        """Values for the summary the services know only at the end of the run."""
+        out: dict[str, Any] = {}
+        for service in self._shared():
+            out.update(service.final())
+        return out
 
     def _infected(self) -> dict[str, np.ndarray]:
         """Everyone infected, in order of infection: infectee, infector, time, source, region."""
@@ -395,9 +398,8 @@ class EngineBase:
 
     def _results(self, t: float) -> None:
         """Lab results come back whether or not a lab is still open (every step or tick)."""
-        cases = self._services.get(CaseBook)
-        if cases is not None:
-            cases.deliver(t)
+        for service in self._shared():
+            service.advance(t)
 
     def _measures(self, t: float) -> None:
         """Measures' ``before_transmission``."""
@@ -421,7 +423,7 @@ class EngineBase:
         )
         r_t = case_reproduction(infected["time"], infector_time, sc.days)
         series["r_t"] = r_t
-        summary = summarize(sc, series, self.recorder.tables, self._extra_summary())
+        summary = summarize(sc, series, self.recorder.tables, self._final(), self.layout)
         build = partial(_frames, sc, self.recorder, infected, r_t)
         return Result(sc, None, None, summary, build=build)
 

@@ -25,6 +25,7 @@ from pydantic import Field, NonNegativeFloat
 from containment_sim.agentsets import AgentSet
 from containment_sim.measures.base import Context, Measure, places, register
 from containment_sim.measures.cases import CaseBook
+from containment_sim.report import Flow, Report, Stock
 from containment_sim.scenario import Fraction, MeasureSpec, Schedule, StrictModel, TimePoint
 from containment_sim.world import Flag, Isolation, State
 
@@ -63,11 +64,24 @@ class HospitalSpec(MeasureSpec):
     suspected: bool = False
 
 
+BEDS = Report(
+    "hospital",
+    flows=(
+        Flow("new_waiting_bed", "cases starting to wait at home for a bed"),
+        Flow("new_infections_waiting", "infections caused by cases waiting for a bed"),
+        Flow("new_deaths_waiting", "deaths of cases waiting for a bed"),
+    ),
+    stocks=(Stock("n_waiting_bed", "cases isolated at home waiting for a bed"),),
+)
+"""What hospitals report (their daily ``hospitals`` table too)."""
+
+
 @register(HospitalSpec)
 class Hospital(Measure):
     """Beds for cases (full-scale counts, scaled); the others wait isolated at home."""
 
     spec: HospitalSpec
+    report = BEDS
 
     def setup(self, ctx: Context) -> None:
         n, sc = ctx.population.size, ctx.scenario
@@ -179,6 +193,9 @@ class Hospital(Measure):
         waiting = ctx.world.isolation[infector] == Isolation.WAITING
         if waiting.any():
             ctx.count("new_infections_waiting", infectee[waiting])
+
+    def stocks(self, ctx: Context, day: int) -> dict[str, np.ndarray]:
+        return {"n_waiting_bed": ctx.world.apart[:, Isolation.WAITING]}
 
     def end_day(self, ctx: Context, day: int) -> None:
         designated, makeshift = self.capacity(day + 1.0)  # beds open at the end of the day

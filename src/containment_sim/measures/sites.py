@@ -13,14 +13,16 @@ site measures (which open sites) and tracing (which sends contacts to them).
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from collections.abc import Mapping
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
 
 from containment_sim.agentsets import AgentSet
 from containment_sim.layers import ListSlots, Mixing
-from containment_sim.measures.base import Context, Measure, places, register
+from containment_sim.measures.base import Context, Measure, Service, places, register
+from containment_sim.report import Flow, Report, Series, SummaryKey, Table, table_column
 from containment_sim.scenario import MeasureSpec, StrictModel
 from containment_sim.world import Isolation, Source
 
@@ -30,7 +32,7 @@ RESIDENTS_PER_STAFF = 5.0
 """A quarantine hotel held ~200 people with 40 staff (the Xianning report): 5 per staff."""
 
 
-class SiteRegistry:
+class SiteRegistry(Service):
     """The quarantine sites of a run and who is at each.
 
     Attributes:
@@ -42,7 +44,7 @@ class SiteRegistry:
     """
 
     def __init__(self, ctx: Context):
-        self.ctx = ctx
+        super().__init__(ctx)
         self.names: list[str] = []
         self.region = np.empty(0, dtype=np.int64)
         self.capacity = np.empty(0, dtype=np.int64)
@@ -181,11 +183,29 @@ class QuarantineSiteSpec(MeasureSpec):
     admission_wait: NonNegativeFloat = 0.0
 
 
+def _peak_occupancy(ts: Series, tables: Mapping[str, Table], final: Mapping[str, Any]) -> int:
+    """The largest number of people at all the sites together at the end of a day."""
+    if "sites" not in tables:
+        return 0
+    day = table_column(tables["sites"], "day")
+    occupancy = np.bincount(day, weights=table_column(tables["sites"], "occupancy"))
+    return int(occupancy.max()) if occupancy.size else 0
+
+
+SITES = Report(
+    "quarantine_site",
+    flows=(Flow("new_site_admissions", "admissions to quarantine sites"),),
+    summary=(SummaryKey("peak_site_occupancy", _peak_occupancy, "most people at the sites"),),
+)
+"""What quarantine sites report (their daily ``sites`` table too)."""
+
+
 @register(QuarantineSiteSpec)
 class QuarantineSite(Measure):
     """Sites open while the measure is active; residents mix only in the facility layer."""
 
     spec: QuarantineSiteSpec
+    report = SITES
 
     def setup(self, ctx: Context) -> None:
         scale = ctx.scenario.population.scale

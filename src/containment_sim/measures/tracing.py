@@ -14,7 +14,8 @@ Quarantine sites are in :mod:`~containment_sim.measures.sites`.
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field, NonNegativeInt, PositiveFloat
@@ -24,6 +25,7 @@ from containment_sim.disease import sample
 from containment_sim.measures.base import Context, Measure, Server, register
 from containment_sim.measures.cases import CaseBook, ContactStatus, Priority
 from containment_sim.measures.sites import SiteRegistry
+from containment_sim.report import Flow, Report, Series, SummaryKey, Table, column
 from containment_sim.scenario import (
     Distribution,
     Fraction,
@@ -64,11 +66,24 @@ class TracingSpec(MeasureSpec):
     test_on_exit: bool = True
 
 
+def _traced(ts: Series, tables: Mapping[str, Table], final: Mapping[str, Any]) -> int:
+    return int(column(ts, "new_contacts_traced").sum())
+
+
+TRACED = Report(
+    "tracing",
+    flows=(Flow("new_contacts_traced", "close contacts traced", "cum_contacts_traced"),),
+    summary=(SummaryKey("contacts_traced", _traced, "close contacts traced"),),
+)
+"""What tracing reports."""
+
+
 @register(TracingSpec)
 class Tracing(Measure):
     """Contact tracing teams working through confirmed cases (see the module docstring)."""
 
     spec: TracingSpec
+    report = TRACED
 
     def setup(self, ctx: Context) -> None:
         self.rng = ctx.rng(f"tracing:{self.name}")
