@@ -14,9 +14,9 @@ Natural history and transmission are timed events:
   candidate events at the upper rate ``m_j * w_max * sum_l beta_l`` (m_j: j's individual
   multiplier, fixed for its infection), each accepted with its current probability.
 
-These one-agent events are SimPy timeouts with a callback (no generator per agent) and read
-and write the agents' arrays through memoryviews; their random numbers come from buffered
-streams, and stock and flow counts are kept as plain numbers until the end of the day.
+These one-agent events are SimPy timeouts with a callback (no generator per agent); how they
+are kept cheap (memoryviews, a tally of plain numbers, the garbage collector) is explained
+and measured in :mod:`~containment_sim.engines.fastpath`.
 
 Travellers are SimPy processes on the roads (:mod:`~containment_sim.engines.journeys`), labs
 and tracing teams are SimPy processes working through their queues
@@ -28,10 +28,8 @@ As ``dt`` shrinks, the vectorized engine converges to this one.
 
 from __future__ import annotations
 
-import gc
 from bisect import bisect_right
-from collections.abc import Generator, Iterator
-from contextlib import contextmanager
+from collections.abc import Generator
 from math import log
 from random import Random
 from typing import Any
@@ -42,6 +40,7 @@ from simpy.events import Timeout
 
 from containment_sim.disease import N_FLAG_KEYS as _N_FLAG_KEYS
 from containment_sim.engines.base import _ENTRY_COLUMN, _N_STATES, EngineBase, ProgressHook
+from containment_sim.engines.fastpath import Tally, fewer_collections
 from containment_sim.engines.journeys import Journeys
 from containment_sim.engines.plan import STEP
 from containment_sim.layers import Mixing
@@ -73,10 +72,15 @@ class DESEngine(EngineBase):
     Args:
         scenario: The scenario to run (``dt`` sets the tick of the measures' clock).
         check: Verify the invariants at every tick (for tests; slower).
+        gc_threshold: If given, the garbage collector's youngest generation runs every this
+            many allocations during the run (e.g. 10,000 instead of Python's 700: faster, see
+            :func:`~containment_sim.engines.fastpath.fewer_collections`); the setting is
+            restored afterwards. By default the collector is left alone.
     """
 
-    def __init__(self, scenario: Scenario, *, check: bool = False):
+    def __init__(self, scenario: Scenario, *, check: bool = False, gc_threshold: int | None = None):
         super().__init__(scenario, check=check)
+        self.gc_threshold = gc_threshold
         self.env = simpy.Environment()
         pop = self.population
         w_max = float(self.progression.weight.max())
@@ -106,9 +110,8 @@ class DESEngine(EngineBase):
         self._transition_cb, self._contact_cb = self._on_transition, self._on_contact
         self.agents = AgentView.of(self.world)
         # one-agent bookings as plain numbers, added to the arrays by _flush
-        self._stock_delta = [0] * self.stocks.size
-        self._n_flows = self.recorder.flows.shape[2]
-        self._flow_delta = [0] * (pop.n_regions * self._n_flows)
+        self.tally = Tally(self.stocks, self.recorder.flows.shape[2])
+        self._n_flows = self.tally.n_flows
         self._household_start: list[int] = pop.household_start.tolist()
         self._community_start: list[int] = pop.community_start.tolist()
         self._region_span: list[tuple[int, int, list[int]]] = []
@@ -131,7 +134,7 @@ class DESEngine(EngineBase):
         self.env.process(self._clock(progress))
         for m, server in self.servers:
             self.env.process(self._serve(m, server))
-        with _fewer_collections():
+        with fewer_collections(self.gc_threshold):
             self.env.run(until=self.scenario.days)
         self._end_day(self.scenario.days - 1)
         if progress is not None:
@@ -269,7 +272,7 @@ class DESEngine(EngineBase):
         self.region_size[home] -= 1
         self.region_size[region] += 1
         self._region_span[region][2].append(agent)
-        self._flow_delta[agents.region[agent] * self._n_flows + self._travellers_column] += 1
+        self.tally.flow[agents.region[agent] * self._n_flows + self._travellers_column] += 1
 
     def launch(self, agent: int) -> None:
         """Start the course of an agent infected outside the contact events (a returnee)."""
@@ -298,7 +301,7 @@ class DESEngine(EngineBase):
                 Timeout(env, t_next - now, i).callbacks.append(self._transition_cb)
             return
         self.events += 1
-        advance, stocks = self.progression.advance_one, self._stock_delta
+        advance, stocks, flows = self.progression.advance_one, self.tally.stock, self.tally.flow
         region = agents.region[i]
         base, flow_base = region * _N_STATES, region * self._n_flows
         while t_next <= now:
@@ -308,7 +311,7 @@ class DESEngine(EngineBase):
             stocks[base + new] += 1
             column = self._entry_column[new]
             if column >= 0:
-                self._flow_delta[flow_base + column] += 1
+                flows[flow_base + column] += 1
             if new == _P:
                 self._start_contacts(i)
             if new >= _R or self._progression_hooks:
@@ -338,12 +341,7 @@ class DESEngine(EngineBase):
 
     def _flush(self) -> None:
         """Add the one-agent bookings kept as plain numbers to the stock book and today's flows."""
-        self.stocks += np.array(self._stock_delta).reshape(self.stocks.shape)
-        self.recorder.flows[self.day] += np.array(self._flow_delta).reshape(
-            self.recorder.flows.shape[1:]
-        )
-        self._stock_delta = [0] * len(self._stock_delta)
-        self._flow_delta = [0] * len(self._flow_delta)
+        self.tally.flush(self.stocks, self.recorder.flows[self.day])
 
     def _end_day(self, day: int) -> None:
         self._flush()
@@ -398,9 +396,10 @@ class DESEngine(EngineBase):
         if self._infection_hooks:
             self._infected_now(now, np.array([i]), np.array([infector]))
         region = self.agents.region[i]
-        self._stock_delta[region * _N_STATES + _S] -= 1
-        self._stock_delta[region * _N_STATES + _S + 1] += 1
-        flows, base = self._flow_delta, region * self._n_flows
+        stocks = self.tally.stock
+        stocks[region * _N_STATES + _S] -= 1
+        stocks[region * _N_STATES + _S + 1] += 1
+        flows, base = self.tally.flow, region * self._n_flows
         for column in self._infection_columns[source]:
             flows[base + column] += 1
         Timeout(self.env, t_next - now, i).callbacks.append(self._transition_cb)
@@ -452,22 +451,6 @@ class DESEngine(EngineBase):
                 if kind != _REGION_KIND or location[cand] == g:
                     return cand
         return -1
-
-
-@contextmanager
-def _fewer_collections(threshold: int = 10_000) -> Iterator[None]:
-    """Run the cyclic garbage collector's youngest generation less often, then restore it.
-
-    Each event allocates a few short-lived objects; at Python's default threshold (700) the
-    collector runs every few hundred events and takes about a fifth of the run. Events make
-    no reference cycles, so collecting less often only delays freeing the few that others make.
-    """
-    old = gc.get_threshold()
-    gc.set_threshold(threshold, *old[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
 
 
 def _members(layer: Mixing, susceptible: np.ndarray | None) -> tuple[np.ndarray, list[int]]:
