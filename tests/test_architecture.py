@@ -37,7 +37,7 @@ LAYER = {
     "transmission": 5,
     "layers": 5,
     "reproduction": 6,
-    "mobility": 5,
+    "epicentre": 5,
     "results": 5,
     "measures": 6,
     "engines": 7,

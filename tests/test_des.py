@@ -234,7 +234,7 @@ def test_three_travellers_one_lane_fixed_service_times() -> None:
     assert np.allclose(log["wait"], [0.0, 0.10, 0.15])
     assert (log["outcome"] == "screened").all()
     assert list(engine.world.location[:3]) == [1, 1, 1], "all three reached B"
-    assert engine.movement.flows[0, 0] == 3
+    assert engine.travel.flows[0, 0] == 3
 
 
 def test_travellers_reach_the_destination_after_the_road() -> None:
@@ -265,7 +265,7 @@ def test_a_traveller_out_of_patience_takes_another_road() -> None:
     assert engine.world.location[2] == 0, "on the longer road"
     engine.env.run(until=0.42 + 2 * ROAD_TIME + 1e-9)
     assert engine.world.location[2] == 1
-    assert engine.movement.flows[0].tolist() == [2, 1], "two through AB, one on AB2"
+    assert engine.travel.flows[0].tolist() == [2, 1], "two through AB, one on AB2"
 
 
 def test_two_lanes_serve_in_parallel() -> None:
@@ -276,7 +276,7 @@ def test_two_lanes_serve_in_parallel() -> None:
 
 def test_a_closed_road_stops_the_journey() -> None:
     engine = queue_engine()
-    engine.movement.road_pass[0] = 0.0
+    engine.travel.road_pass[0] = 0.0
     trace_log = engine.recorder.tables.get("checkpoint_log")
     for agent in range(3):
         engine.journeys.travel(agent, "trip", (0,), 0, 1, 0.25)
@@ -327,7 +327,7 @@ def entry_engine(others: dict | None = None, **checkpoint) -> DESEngine:
 
 def test_returnees_queue_at_the_entry_checkpoint_and_enter_when_served() -> None:
     engine = entry_engine()
-    first, second = engine.movement.returnees.agent[:2].tolist()
+    first, second = engine.travel.returnees.agent[:2].tolist()
     assert not engine.world.present[[first, second]].any()
     engine.journeys.arrivals(np.array([first, second]), np.array([0.25, 0.25]), np.array([0, 0]))
     engine.env.run(until=0.36)
@@ -336,16 +336,16 @@ def test_returnees_queue_at_the_entry_checkpoint_and_enter_when_served() -> None
     assert engine.world.present[second]
     log = pd.DataFrame(engine.recorder.tables["checkpoint_log"]).set_index("agent")
     assert np.allclose(log.loc[[first, second], "end"], [0.35, 0.45])
-    assert (log["kind"] == "arrival").all() and engine.movement.flows[1, 0] == 2
+    assert (log["kind"] == "arrival").all() and engine.travel.flows[1, 0] == 2
     assert engine.recorder.flows[0, 0, engine.recorder.column("new_returnees")] == 2
-    assert engine.away[0] == engine.movement.returnees.agent.size - 2
+    assert engine.away[0] == engine.travel.returnees.agent.size - 2
 
 
 def test_a_returnee_who_comes_in_after_a_quarantine_starts_is_quarantined() -> None:
     """Planned at the boundary at 0.25, checked until 0.35: a quarantine from 0.3 applies."""
     quarantine = {"type": "returnee_quarantine", "start": 0.3, "coverage": 1.0}
     engine = entry_engine(others={"rq": quarantine})
-    agent = int(engine.movement.returnees.agent[0])
+    agent = int(engine.travel.returnees.agent[0])
     engine.journeys.arrivals(np.array([agent]), np.array([0.25]), np.array([0]))
     engine.env.run(until=1.0)
     assert engine.world.isolation[agent] == Isolation.HOME
@@ -353,7 +353,7 @@ def test_a_returnee_who_comes_in_after_a_quarantine_starts_is_quarantined() -> N
 
 def test_a_returnee_turned_back_at_the_boundary_never_enters() -> None:
     engine = entry_engine(patience=0.05)
-    first, second = engine.movement.returnees.agent[:2].tolist()
+    first, second = engine.travel.returnees.agent[:2].tolist()
     engine.journeys.arrivals(np.array([first, second]), np.array([0.25, 0.25]), np.array([0, 0]))
     engine.env.run(until=1.0)
     assert engine.world.present[first] and not engine.world.present[second]
@@ -368,7 +368,7 @@ def test_a_returnee_screened_by_two_checkpoints_on_one_road_enters_once() -> Non
     second = type(engine.measures[0])("k2", spec, engine.scenario)
     second.setup(engine)
     engine.journeys.stops[0].append(second)
-    agent = int(engine.movement.returnees.agent[0])
+    agent = int(engine.travel.returnees.agent[0])
     away = engine.away.copy()
     engine.journeys.arrivals(np.array([agent]), np.array([0.25]), np.array([0]))
     engine.env.run(until=1.0)

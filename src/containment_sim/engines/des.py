@@ -21,7 +21,7 @@ and measured in :mod:`~containment_sim.engines.fastpath`.
 Travellers are SimPy processes on the roads (:mod:`~containment_sim.engines.journeys`), labs
 and tracing teams are SimPy processes working through their queues
 (:class:`~containment_sim.measures.base.Server`). Everything else is shared with the vectorized
-engine (:class:`~containment_sim.engines.base.EngineBase`): measures and bookkeeping run on a
+engine (:class:`~containment_sim.engines.context.EngineContext`): measures and bookkeeping run on a
 clock that ticks every ``dt`` (measures' ``before_transmission``, releases, contact factors).
 As ``dt`` shrinks, the vectorized engine converges to this one.
 """
@@ -39,7 +39,7 @@ import simpy
 from simpy.events import Timeout
 
 from containment_sim.disease import N_FLAG_KEYS as _N_FLAG_KEYS
-from containment_sim.engines.base import _ENTRY_COLUMN, _N_STATES, EngineBase, ProgressHook
+from containment_sim.engines.context import _ENTRY_COLUMN, _N_STATES, EngineContext, ProgressHook
 from containment_sim.engines.fastpath import Tally, fewer_collections
 from containment_sim.engines.journeys import Journeys
 from containment_sim.engines.plan import STEP
@@ -66,7 +66,7 @@ MAX_PICKS = 10_000
 """Rejection-sampling attempts to find a contact in a group before giving up."""
 
 
-class DESEngine(EngineBase):
+class DESEngine(EngineContext):
     """Runs one scenario in continuous time with SimPy.
 
     Args:
@@ -247,18 +247,18 @@ class DESEngine(EngineBase):
         """Measures' day start, today's road conditions, and today's journeys set out."""
         for m in self.active_measures(day + 0.5, "start_day"):
             m.start_day(self, day)
-        t, movement = day + 0.5, self.movement
-        movement.road_conditions(t)
+        t, travel = day + 0.5, self.travel
+        travel.road_conditions(t)
         visited = [a for _, _, visitors in self._region_span for a in visitors]
         self.world.location[visited] = self.population.region[visited]  # everyone home
         self.region_size = self.home_size.copy()
         self._clear_visitors()
-        self.journeys.trips(day, *movement.trips(t, through_roads=False))
-        self.journeys.departures(day, *movement.leavers(t, through_roads=False))
+        self.journeys.trips(day, *travel.trips(t, through_roads=False))
+        self.journeys.departures(day, *travel.leavers(t, through_roads=False))
 
     def _arrivals(self, t: float) -> None:
         """Returnees due at the boundary before the next tick set out on their way home."""
-        self.journeys.arrivals(*self.movement.arriving(t, t + self.scenario.dt))
+        self.journeys.arrivals(*self.travel.arriving(t, t + self.scenario.dt))
 
     def visit(self, agent: int, region: int) -> None:
         """A day-tripper reaches ``region``: it mixes there until the end of the day."""

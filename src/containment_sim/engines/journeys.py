@@ -13,7 +13,7 @@ Three kinds of journey:
   the day; a trip that would arrive after midnight (a long queue) is over without a visit.
   Blocked, turned back or detected, the traveller stays (or goes back) home.
 - ``arrival``: a returnee from the epicentre, at the city boundary at its planned time. A
-  returnee whose way home is closed does not come (``Movement.arriving``, one draw over the
+  returnee whose way home is closed does not come (``Travel.arriving``, one draw over the
   route's roads, shared with the vectorized engine); one turned back at the entry road's
   checkpoint does not come either. The returnee enters the city (and is infected with the
   epicentre's prevalence) on leaving the entry road's stop, or at the boundary if there is
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["Journeys"]
 
 KINDS = ("trip", "arrival", "departure")
-"""Journey kinds, in the order of the rows of ``Movement.flows``."""
+"""Journey kinds, in the order of the rows of ``Travel.flows``."""
 
 
 class Journeys:
@@ -122,14 +122,14 @@ class Journeys:
     def _set_out(self, event: simpy.Event) -> None:
         """Roads drawn as the traveller sets out; its entry and arrival are single events."""
         agent, kind, path, destination = event.value
-        engine, env, flows = self.engine, self.env, self.engine.movement.flows
+        engine, env, flows = self.engine, self.env, self.engine.travel.flows
         row, hours = KINDS.index(kind), 0.0
         traveller = Traveller(agent, kind, env.now, lambda: None)
         traveller.enter = lambda: self._enter(traveller)
         if kind == "arrival":
             self._enter(traveller)
         for road in path:
-            if kind != "arrival" and self.random() >= engine.movement.road_pass[road]:
+            if kind != "arrival" and self.random() >= engine.travel.road_pass[road]:
                 return  # the road is closed to this traveller: back home
             flows[row, road] += 1
             hours += self.length[road] / self.km_per_day
@@ -151,7 +151,7 @@ class Journeys:
         roads, k, avoid = list(path), 0, set()
         while k < len(roads):
             road = roads[k]
-            if kind != "arrival" and self.random() >= engine.movement.road_pass[road]:
+            if kind != "arrival" and self.random() >= engine.travel.road_pass[road]:
                 return  # the road is closed to this traveller: back home
             outcome = "screened"
             for stop in self.stops[road]:
@@ -172,11 +172,11 @@ class Journeys:
                 outcome = "turned_back"
             if outcome == "turned_back":
                 if kind == "arrival" and traveller.outside:
-                    engine.movement.blocked(traveller.agents)
+                    engine.travel.blocked(traveller.agents)
                 return
             if kind == "arrival" and traveller.outside:
                 self._enter(traveller)
-            engine.movement.flows[KINDS.index(kind), road] += 1
+            engine.travel.flows[KINDS.index(kind), road] += 1
             if traveller.stopped:
                 return  # detected and isolated
             if self.length[road] > 0:
@@ -194,7 +194,7 @@ class Journeys:
             return
         traveller.outside = False
         traveller.at = self.env.now  # measures see the time the returnee came into the city
-        engine.movement.enter(traveller.agents, np.array([self.env.now]))
+        engine.travel.enter(traveller.agents, np.array([self.env.now]))
         engine.launch(traveller.agent)
 
     def _arrive(self, traveller: Traveller, destination: int) -> None:
@@ -204,8 +204,8 @@ class Journeys:
             if int(self.env.now) == int(traveller.at):  # a trip arriving after midnight is over
                 engine.visit(agent, destination)
         elif traveller.kind == "departure":
-            engine.movement.export(traveller.agents)
+            engine.travel.export(traveller.agents)
         else:
             self._enter(traveller)
             t = self.env.now
-            engine.movement.welcome(traveller.record(), t, t + 1e-9)
+            engine.travel.welcome(traveller.record(), t, t + 1e-9)

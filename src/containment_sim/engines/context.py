@@ -1,6 +1,6 @@
 """What every engine shares: the context measures act through, bookkeeping and results.
 
-An engine owns the world (agents' states), the road network and movement, the measures of the
+An engine owns the world (agents' states), the road network and travel, the measures of the
 selected strategy and the recorder. Engines differ only in how time advances and how
 transmission and natural history are simulated (fixed steps in
 :mod:`~containment_sim.engines.vectorized`, events in :mod:`~containment_sim.engines.des`);
@@ -21,7 +21,7 @@ import numpy as np
 
 from containment_sim.arrays import stable_order
 from containment_sim.disease import Progression
-from containment_sim.engines.movement import Movement
+from containment_sim.engines.travel import Travel
 from containment_sim.errors import invariant
 from containment_sim.layers import LAYERS, LayerDef, ListSlots, Mixing, RangeSlots, RegionSlots
 from containment_sim.measures import LayerRates, Measure, build_measures, reports
@@ -35,7 +35,7 @@ from containment_sim.rng import stream
 from containment_sim.scenario import Scenario
 from containment_sim.world import NO_INFECTOR, Flag, InfectionLog, Isolation, Source, State, World
 
-__all__ = ["EngineBase", "ProgressHook"]
+__all__ = ["EngineContext", "ProgressHook"]
 
 _S = TypeVar("_S")
 
@@ -53,7 +53,7 @@ ProgressHook = Callable[[int], None]
 """Called with the number of days just completed."""
 
 
-class EngineBase:
+class EngineContext:
     """State, context and bookkeeping shared by the engines.
 
     Args:
@@ -78,7 +78,7 @@ class EngineBase:
         self.layout = Layout([CORE, *reports(self.measures)])
         self.recorder = Recorder(scenario.days, self.population.n_regions, self.layout)
         self.beta = layer_rates(scenario)
-        self.movement = Movement(self)
+        self.travel = Travel(self)
         self.log = InfectionLog()
         pop, world = self.population, self.world
         self.group_sizes = {
@@ -174,7 +174,7 @@ class EngineBase:
             self._streams[name] = stream(self.scenario.seed, name)
         return self._streams[name]
 
-    def service(self, factory: Callable[[EngineBase], _S]) -> _S:
+    def service(self, factory: Callable[[EngineContext], _S]) -> _S:
         """The run's single instance of a shared service, created on first use."""
         if factory not in self._services:
             self._services[factory] = factory(self)
@@ -205,7 +205,7 @@ class EngineBase:
 
     def arrived_returnees(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
         """Returnees who entered the city in ``[t0, t1)`` and their arrival times."""
-        plan = self.movement.returnees
+        plan = self.travel.returnees
         lo, hi = np.searchsorted(plan.arrival, [t0, t1], side="left")
         agents, arrival = plan.agent[lo:hi], plan.arrival[lo:hi]
         here = self.world.present[agents]
@@ -240,7 +240,7 @@ class EngineBase:
         for m in self.active_measures(day + 0.5, "start_day"):
             m.start_day(self, day)
         pop = self.population
-        who, dest = self.movement.start_day(day)
+        who, dest = self.travel.start_day(day)
         self._travel(who, dest)
         self.recorder.count(day, "n_travellers", pop.region[who])
         n = pop.n_regions
@@ -307,7 +307,7 @@ class EngineBase:
         for m in self.active_measures(day + 0.5, "end_day"):
             m.end_day(self, day)
         if self.network.n_roads:
-            self.movement.record_roads(day)
+            self.travel.record_roads(day)
 
     def _seed_infections(self) -> None:
         imp = self.scenario.importation

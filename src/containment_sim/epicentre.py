@@ -1,4 +1,4 @@
-"""Movement into and within the city: returnees from the epicentre and trips between regions.
+"""The epicentre (e.g. Wuhan): its prevalence curve, its lockdown, and the residents coming home.
 
 Returnees (返乡人员) are residents who were away in the epicentre when the simulation starts.
 They come back on the scenario's daily-arrival curve; each arrives infected with probability
