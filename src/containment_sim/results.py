@@ -293,7 +293,11 @@ def clearance_day(ts: Series) -> int | None:
     """
     if "new_confirmed" not in ts or column(ts, "new_confirmed").sum() == 0:
         return None
-    load = sum(column(ts, c) for c in ("n_confirmed_active", "n_suspected", "n_contacts_observed"))
+    load = (
+        column(ts, "n_confirmed_active")
+        + column(ts, "n_suspected")
+        + column(ts, "n_contacts_observed")
+    )
     busy = np.flatnonzero(load > 0)
     last = int(busy[-1]) if busy.size else -1
     return last + 1 if last + 1 < len(load) else None
@@ -429,22 +433,23 @@ class Result:
     @property
     def timeseries(self) -> pd.DataFrame:
         """City-wide daily table."""
-        return self._frame("timeseries")  # type: ignore[no-any-return]
+        return self._frame("timeseries")
 
     @property
     def by_region(self) -> pd.DataFrame:
         """Daily table per home region."""
-        return self._frame("by_region")  # type: ignore[no-any-return]
+        return self._frame("by_region")
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
         """Named per-day tables."""
-        return self._frame("tables")  # type: ignore[no-any-return]
+        tables: dict[str, pd.DataFrame] = self._frame("tables")
+        return tables
 
     @property
     def infections(self) -> pd.DataFrame | None:
         """Who infected whom, when, in which layer (``None`` when loaded from disk)."""
-        return self._frame("infections")  # type: ignore[no-any-return]
+        return self._frame("infections")
 
     def plot(self, path: str | Path | None = None) -> Figure:
         """Draw the run's chart: new infections by source, people infected by stage, deaths.

@@ -23,7 +23,15 @@ from containment_sim.arrays import stable_order
 from containment_sim.disease import Progression
 from containment_sim.engines.travel import Travel
 from containment_sim.errors import invariant
-from containment_sim.layers import LAYERS, LayerDef, ListSlots, Mixing, RangeSlots, RegionSlots
+from containment_sim.layers import (
+    LAYERS,
+    LayerDef,
+    ListSlots,
+    Mixing,
+    RangeSlots,
+    RegionSlots,
+    Slots,
+)
 from containment_sim.measures import LayerRates, Measure, build_measures, reports
 from containment_sim.measures.base import Server, Service
 from containment_sim.network import RoadNetwork
@@ -150,7 +158,7 @@ class EngineContext:
             if rate <= 0:
                 continue
             factor = partial(self._factor, t, layer.name)
-            slots = self._slots[layer.name]
+            slots: Slots | None = self._slots[layer.name]
             present = None
             if slots is None:  # the region layer: residents at home and today's visitors
                 slots = RegionSlots(self.population.region_start, self._visitors)
@@ -165,7 +173,8 @@ class EngineContext:
         return out
 
     def _in_region(self, agents: np.ndarray, region: np.ndarray) -> np.ndarray:
-        return self.world.location[agents] == region
+        out: np.ndarray = self.world.location[agents] == region
+        return out
 
     # --- the context measures act through (measures.base.Context) -----------------------
     def rng(self, name: str) -> np.random.Generator:
@@ -178,7 +187,8 @@ class EngineContext:
         """The run's single instance of a shared service, created on first use."""
         if factory not in self._services:
             self._services[factory] = factory(self)
-        return self._services[factory]
+        out: _S = self._services[factory]
+        return out
 
     def keep_apart(
         self,

@@ -29,10 +29,10 @@ As ``dt`` shrinks, the vectorized engine converges to this one.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from math import log
 from random import Random
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import simpy
@@ -294,7 +294,8 @@ class DESEngine(EngineContext):
 
         Books the stock change and the day's count as plain numbers (see :meth:`_flush`).
         """
-        i, env, agents = event.value, self.env, self.agents
+        i = cast(int, event.value)
+        env, agents = self.env, self.agents
         now, t_next = env.now, agents.t_next[i]
         if t_next > now:  # rescheduled (e.g. an imported course set again)
             if t_next < _INF:
@@ -360,7 +361,8 @@ class DESEngine(EngineContext):
 
     def _on_contact(self, event: simpy.Event) -> None:
         """One candidate contact of infectious agent j (thinning at the constant upper rate)."""
-        j, agents, rand = event.value, self.agents, self._random
+        j = cast(int, event.value)
+        agents, rand = self.agents, self._random
         self.events += 1
         state = agents.state[j]
         if state < _P or state > _I:
@@ -415,6 +417,7 @@ class DESEngine(EngineContext):
         """
         agents, kind = self.agents, self._kind[k]
         order: Any = None
+        extra: Sequence[int]
         if kind == _REGION_KIND:
             g = agents.location[j]
             lo, hi, extra = self._region_span[g]

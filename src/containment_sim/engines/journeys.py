@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from random import Random
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import simpy
@@ -121,7 +121,8 @@ class Journeys:
     # --- a journey without stops: timed events only -------------------------------------------
     def _set_out(self, event: simpy.Event) -> None:
         """Roads drawn as the traveller sets out; its entry and arrival are single events."""
-        agent, kind, path, destination = event.value
+        start = cast(tuple[int, str, tuple[int, ...], int], event.value)
+        agent, kind, path, destination = start
         engine, env, flows = self.engine, self.env, self.engine.travel.flows
         row, hours = KINDS.index(kind), 0.0
         traveller = Traveller(agent, kind, env.now, lambda: None)
@@ -137,7 +138,7 @@ class Journeys:
         end.callbacks.append(self._arrive_event)
 
     def _arrive_event(self, event: simpy.Event) -> None:
-        self._arrive(*event.value)
+        self._arrive(*cast(tuple[Traveller, int], event.value))
 
     # --- a journey with stops: a SimPy process --------------------------------------------
     def _journey(

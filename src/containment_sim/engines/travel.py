@@ -65,7 +65,8 @@ class Travel:
         free[home[stays]] = False
         for m in engine.active_measures(t, "restrict_travel"):
             m.restrict_travel(engine, t, who, free)
-        return free
+        out: np.ndarray = free
+        return out
 
     def road_conditions(self, t: float) -> None:
         """Today's probability of getting through each road (closures, suspended lines)."""
@@ -213,7 +214,8 @@ class Travel:
     @staticmethod
     def _road_counts(route: np.ndarray, routes: np.ndarray) -> np.ndarray:
         """People on each road, from the routes they took."""
-        return np.bincount(route, minlength=routes.shape[0]) @ routes
+        out: np.ndarray = np.bincount(route, minlength=routes.shape[0]) @ routes
+        return out
 
     def _screen(self, crossing: Crossing, t: float) -> Crossing:
         for m in self.engine.active_measures(t, "cross"):

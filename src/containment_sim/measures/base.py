@@ -190,7 +190,8 @@ class Crossing:
 
     def on_road(self, road: int) -> np.ndarray:
         """Mask of people whose route uses ``road``."""
-        return self.route_roads[self.route, road]
+        out: np.ndarray = self.route_roads[self.route, road]
+        return out
 
 
 class Traveller:

@@ -215,7 +215,8 @@ class CaseBook(Service):
         if dead.any():
             self.requested[agents[dead]] = False
             self.suspects.discard(agents[dead])
-        return agents[~dead]
+        out: np.ndarray = agents[~dead]
+        return out
 
     def to_lab(self, agents: np.ndarray, result_time: np.ndarray, positive: np.ndarray) -> None:
         """Samples taken: results come back at ``result_time``."""

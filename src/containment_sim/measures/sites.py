@@ -148,7 +148,8 @@ class SiteRegistry(Service):
             return agents
         admitted = self.admit(agents, t, until)
         self.queue = (agents[~admitted], until[~admitted], deadline[~admitted])
-        return agents[admitted]
+        out: np.ndarray = agents[admitted]
+        return out
 
     def _prune(self, t: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Drop contacts whose wait is over or who are no longer in home quarantine."""
@@ -231,15 +232,16 @@ class QuarantineSite(Measure):
         reg, world = self.registry, ctx.world
         self.mine = np.resize(self.mine, len(reg.names) + 1)
         inside = reg.occupants.members()
-        here = self.mine[reg.site_of[inside]] & (world.isolation[inside] == Isolation.SITE)
-        inside = inside[here]
+        kept = self.mine[reg.site_of[inside]] & (world.isolation[inside] == Isolation.SITE)
+        inside = inside[kept]
         n = len(reg.names)
         size = np.bincount(reg.site_of[inside], minlength=n)
 
         def here(agents: np.ndarray) -> np.ndarray:
             site = reg.site_of[agents]
             ok = self.mine[site] & (world.isolation[agents] == Isolation.SITE)
-            return ok.astype(np.float32)
+            out: np.ndarray = ok.astype(np.float32)
+            return out
 
         return [
             Mixing(
