@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -14,10 +15,13 @@ from conftest import make_scenario, one_region
 from containment_sim import Scenario, run, with_overrides
 from containment_sim.engines import DESEngine, VectorizedEngine
 from containment_sim.experiments import make_tasks, run_tasks, tidy_outcomes
+from containment_sim.layers import ListSlots, Mixing
+from containment_sim.measures import Context, Measure, register
 from containment_sim.measures.cases import CaseBook, ContactStatus, Priority
 from containment_sim.measures.tracing import SiteRegistry
+from containment_sim.scenario import MeasureSpec
 from containment_sim.theory import final_size
-from containment_sim.world import STATE_COLUMNS, Isolation
+from containment_sim.world import STATE_COLUMNS, Isolation, Source
 
 
 def test_des_conserves_agents_and_is_reproducible() -> None:
@@ -433,3 +437,29 @@ def test_queue_statistics_are_time_averaged_over_the_day() -> None:
     # waiting: 2 people for 0.1 d, then 1 for 0.1 d -> 0.3 person-days over one day
     assert np.isclose(mean_waiting, 0.3) and longest == 2
     assert np.isclose(busy, 0.3), "one lane busy for 0.3 days"
+
+
+class _GymSpec(MeasureSpec):
+    type: Literal["undeclared_gym"] = "undeclared_gym"
+
+
+@register(_GymSpec)
+class _UndeclaredGym(Measure):
+    """Adds a layer without declaring its rate (``extra_layer_rates``)."""
+
+    def extra_layers(self, ctx: Context, t: float) -> list[Mixing]:
+        n = ctx.population.size
+        group, everyone = np.zeros(n, dtype=np.int64), np.arange(n)
+        slots = ListSlots.of(everyone, group, 1)
+        return [Mixing("gym", Source.COMMUNITY, 0.1, group, np.array([n]), slots)]
+
+
+def test_an_extra_layer_without_a_declared_rate_is_an_error_not_ignored() -> None:
+    scenario = with_overrides(
+        make_scenario(days=5, engine="des"),
+        {"measures": {"gym": {"type": "undeclared_gym"}}, "strategies": {"g": ["gym"]},
+         "strategy": "g"},
+    )  # fmt: skip
+    with pytest.raises(ValueError, match=r"gym.*extra_layer_rates"):
+        run(scenario)
+    run(with_overrides(scenario, {"engine": "vectorized"}))  # the vectorized engine mixes it

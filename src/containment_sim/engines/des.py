@@ -88,6 +88,7 @@ class DESEngine(EngineContext):
         for m in self.measures:
             for key, rate in m.extra_layer_rates().items():
                 bounds[key] = max(bounds.get(key, 0.0), rate)
+        self._declared = frozenset(bounds)
         # contacts by thinning: candidates at the constant rate w_max * sum of the bounds, a
         # layer chosen in proportion to its bound, accepted with beta_l w_j f_j / (bound_l w_max)
         self.keys = [k for k, b in bounds.items() if b > 0]
@@ -218,6 +219,13 @@ class DESEngine(EngineContext):
         """
         everyone = self._everyone
         self.layers = {mx.key: mx for mx in self._mixings(t)}
+        undeclared = sorted(set(self.layers) - self._declared)
+        if undeclared:
+            raise ValueError(
+                f"extra mixing layer(s) {', '.join(undeclared)} not declared by the measure's "
+                "extra_layer_rates(): the discrete-event engine draws contacts only in "
+                "declared layers"
+            )
         self.members = {}
         for k, key in enumerate(self.keys):
             mx = self.layers.get(key)
