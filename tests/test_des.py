@@ -119,10 +119,9 @@ def test_a_full_site_sends_the_fourth_contact_home(engine_class) -> None:
     assert (engine.world.isolation != Isolation.SITE).sum() >= 2
 
 
-@pytest.mark.parametrize("engine_class", [VectorizedEngine, DESEngine])
-def test_a_contact_waiting_for_a_place_moves_in_when_one_frees(engine_class) -> None:
-    scenario = full_site_world("des" if engine_class is DESEngine else "vectorized")
-    engine = engine_class(with_overrides(scenario, {"measures.site.admission_wait": 2.0}))
+def test_a_contact_waiting_for_a_place_moves_in_at_the_next_step() -> None:
+    scenario = full_site_world("vectorized")
+    engine = VectorizedEngine(with_overrides(scenario, {"measures.site.admission_wait": 2.0}))
     engine._setup_run()
     sites, world = engine._services[SiteRegistry], engine.world
     contacts, until = np.array([1, 2, 3, 4]), np.full(4, 15.0)
@@ -144,6 +143,34 @@ def test_a_contact_waiting_for_a_place_moves_in_when_one_frees(engine_class) -> 
     world.release(4.0)
     assert sites.admit_waiting(4.0).size == 0 and sites.waiting(4.0).tolist() == [0]
     assert world.isolation[2] == Isolation.HOME
+
+
+def test_a_waiting_contact_takes_the_room_at_the_exact_time_it_frees() -> None:
+    """In the discrete-event engine the site's rooms are a SimPy resource with a queue."""
+    scenario = full_site_world("des")
+    engine = DESEngine(with_overrides(scenario, {"measures.site.admission_wait": 2.0}))
+    engine._setup_run()
+    env, sites, world = engine.env, engine._services[SiteRegistry], engine.world
+    env.run(until=1.0)
+    contacts, until = np.array([1, 2, 3, 4]), np.array([1.6, 15.0, 15.0, 15.0])
+    admitted = sites.admit(contacts, 1.0, until)
+    assert admitted.tolist() == [True, True, True, False]
+    engine.keep_apart(contacts[~admitted], Isolation.HOME, 1.0, until=15.0)
+    sites.enqueue(contacts[~admitted], 1.0, until[~admitted])
+    env.run(until=1.599)
+    assert world.isolation[4] == Isolation.HOME and sites.waiting(1.599).tolist() == [1]
+    env.run(until=1.6001)  # agent 1 is discharged at 1.6, and agent 4 moves in then
+    assert world.isolation[1] == Isolation.NONE and world.isolation[4] == Isolation.SITE
+    assert sites.waiting(1.6).tolist() == [0] and sites.occupancy().tolist() == [3]
+    assert engine.recorder.flows[:, :, engine.recorder.column("new_site_admissions")].sum() == 4
+    # a contact whose wait is over stays home
+    env.run(until=1.9)
+    engine.keep_apart(np.array([1]), Isolation.HOME, 1.9, until=15.0)
+    sites.enqueue(np.array([1]), 1.9, np.array([15.0]))
+    env.run(until=3.8)
+    assert sites.waiting(3.8).tolist() == [1]
+    env.run(until=4.0)
+    assert world.isolation[1] == Isolation.HOME and sites.waiting(4.0).tolist() == [0]
 
 
 @pytest.mark.slow

@@ -231,6 +231,14 @@ class World:
         self.isolation[idx] = status
         flat += np.bincount(region * n + self.isolation[idx], minlength=flat.size)
 
+    def end_isolation(self, idx: np.ndarray) -> None:
+        """End the quarantine or isolation of ``idx`` now (an exact discharge).
+
+        Their entries in the release calendar become stale and are skipped.
+        """
+        self.isolation_until[idx] = np.inf
+        self._set_status(idx, Isolation.NONE)
+
     def reschedule(self, idx: np.ndarray, until: float | np.ndarray) -> None:
         """Move the end of the quarantine or isolation of ``idx`` (kept apart) to ``until``."""
         self.isolation_until[idx] = until

@@ -145,6 +145,8 @@ class DESEngine(EngineContext):
     def _setup_run(self) -> None:
         super()._setup_run()
         self.journeys.setup()
+        for service in self._shared():
+            service.start_processes(self.env)
 
     def _clock(self, progress: ProgressHook | None) -> Generator[simpy.Event, Any, None]:
         """Day starts and ends, and the measures' tick every ``dt``."""

@@ -386,6 +386,9 @@ class Service:
         """Values for the summary known only at the end of the run."""
         return {}
 
+    def start_processes(self, env: Any) -> None:
+        """Discrete-event engine only: create its SimPy resources and processes in ``env``."""
+
     def check(self) -> None:
         """Raise ``InvariantError`` unless the service agrees with the world (tests only)."""
 

@@ -90,6 +90,7 @@ class Tracing(Measure):
         self.cases = ctx.service(CaseBook)
         self.sites = ctx.service(SiteRegistry)
         self.cases.listeners.append(self._confirmed)
+        self.sites.admitted_listeners.append(self._moved_in)
         self.backlog = np.empty(0, dtype=np.int64)
         self.backlog_time = np.empty(0)
         self.pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
@@ -119,7 +120,10 @@ class Tracing(Measure):
 
     def _admit_waiting(self, t: float) -> None:
         """Contacts waiting at home for a site place move in as places free up."""
-        moved = self.sites.admit_waiting(t)
+        self._moved_in(self.sites.admit_waiting(t))
+
+    def _moved_in(self, moved: np.ndarray) -> None:
+        """Contacts who waited at home are now at a site (discrete-event: as a room frees)."""
         self.cases.observe(moved, ContactStatus.SITE)
         self.cases.overflow.discard(moved)
 
