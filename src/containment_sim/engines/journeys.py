@@ -30,31 +30,54 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from random import Random
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 import simpy
 from simpy.events import Timeout
 
-from containment_sim.measures.base import Measure, Traveller
+from containment_sim.measures.base import Context, Measure, Traveller
 
 if TYPE_CHECKING:
-    from containment_sim.engines.des import DESEngine
+    from containment_sim.engines.travel import Travel
 
-__all__ = ["Journeys"]
+__all__ = ["Journeys", "Roadside"]
 
 KINDS = ("trip", "arrival", "departure")
 """Journey kinds, in the order of the rows of ``Travel.flows``."""
+
+
+class Roadside(Context, Protocol):
+    """What journeys need from the engine running them: the narrow travel interface.
+
+    Besides the measures' context (the stops on a road act through it): the SimPy
+    environment, the measures of the run, the day's travel decisions shared with the
+    vectorized engine (road pass probabilities, entering, welcoming, blocking and exporting
+    people), and two things only the discrete-event engine does: a day-tripper reaching its
+    destination (``visit``) and the course of a returnee infected on entering (``launch``).
+    """
+
+    env: simpy.Environment
+    measures: list[Measure]
+    travel: Travel
+
+    def visit(self, agent: int, region: int) -> None:
+        """A day-tripper reaches ``region`` and mixes there until the end of the day."""
+        ...
+
+    def launch(self, agent: int) -> None:
+        """Start the course of an agent infected on entering the city."""
+        ...
 
 
 class Journeys:
     """Starts and runs the journeys of a discrete-event run.
 
     Args:
-        engine: The running discrete-event engine.
+        engine: The running discrete-event engine, seen through :class:`Roadside`.
     """
 
-    def __init__(self, engine: DESEngine):
+    def __init__(self, engine: Roadside):
         self.engine = engine
         self.env = engine.env
         self.network = engine.network
