@@ -147,6 +147,8 @@ class DESEngine(EngineContext):
         self.journeys.setup()
         for service in self._shared():
             service.start_processes(self.env)
+        for m in self.measures:
+            m.start_processes(self, self.env)
 
     def _clock(self, progress: ProgressHook | None) -> Generator[simpy.Event, Any, None]:
         """Day starts and ends, and the measures' tick every ``dt``."""

@@ -349,6 +349,12 @@ class Measure:
     def end_day(self, ctx: Context, day: int) -> None:
         """Called at the end of each day (record the day's outputs here)."""
 
+    def start_processes(self, ctx: Context, env: Any) -> None:
+        """Discrete-event engine only: create SimPy resources or processes in ``env``.
+
+        Called once for every measure of the strategy, after every ``setup``.
+        """
+
     def stocks(self, ctx: Context, day: int) -> dict[str, np.ndarray]:
         """The end-of-day stocks this measure's ``report`` declares, by home region.
 
