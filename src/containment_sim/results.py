@@ -326,20 +326,33 @@ def summarize(
         final: Values the run's parts know only at its end (e.g. ``deaths_confirmed``).
         layout: The run's reports (default: the engine's own).
     """
+    tables, final = tables or {}, final or {}
+    declared = {
+        key.name: key.value(timeseries, tables, final) for key in (layout or Layout([CORE])).summary
+    }
+    return {
+        **_run_summary(scenario, timeseries),
+        **declared,
+        "quarantine_person_days": _person_days(timeseries, QUARANTINE_STOCKS),
+        "overflow_person_days": _person_days(timeseries, OVERFLOW_STOCKS),
+        "clearance_day": clearance_day(timeseries),
+        "contained": bool(column(timeseries, "n_infected")[-1] == 0),
+        "version": __version__,
+    }
+
+
+def _run_summary(scenario: Scenario, timeseries: Series) -> dict[str, Any]:
+    """The run's own summary keys: what was run, infections, deaths, peak, returnees."""
 
     def total(name: str) -> int:
         return int(column(timeseries, name).sum())
 
-    tables, final = tables or {}, final or {}
     population = int(sum(column(timeseries, c)[0] for c in STATE_COLUMNS))
     infected = column(timeseries, "n_infected")
     peak_day = int(np.argmax(infected))
     local = column(timeseries, "new_infections_local")
     last_local = int(np.flatnonzero(local)[-1]) if local.any() else None
     infections = total("new_infections")
-    declared = {
-        key.name: key.value(timeseries, tables, final) for key in (layout or Layout([CORE])).summary
-    }
     return {
         "scenario_name": scenario.name,
         "strategy": scenario.strategy,
@@ -364,12 +377,6 @@ def summarize(
         "last_local_infection_day": last_local,
         "returnees": total("new_returnees"),
         "returnees_blocked": total("new_returnees_blocked"),
-        **declared,
-        "quarantine_person_days": _person_days(timeseries, QUARANTINE_STOCKS),
-        "overflow_person_days": _person_days(timeseries, OVERFLOW_STOCKS),
-        "clearance_day": clearance_day(timeseries),
-        "contained": bool(column(timeseries, "n_infected")[-1] == 0),
-        "version": __version__,
     }
 
 
