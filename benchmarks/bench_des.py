@@ -61,7 +61,7 @@ def raw_simpy(delay: str, processes: int = 1_000, timeouts: int = 200) -> float:
 
 def engine_rate(scenario: cs.Scenario) -> tuple[float, int, float]:
     """Model events per second, events, and wall seconds of one DES run."""
-    engine = DESEngine(scenario)
+    engine = DESEngine(scenario, gc_threshold=10_000)
     start = time.perf_counter()
     engine.run()
     wall = time.perf_counter() - start

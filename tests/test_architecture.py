@@ -25,6 +25,7 @@ LAYER = {
     "checks": 1,
     "scenario": 1,
     "references": 1,
+    "report": 1,
     "loading": 2,
     "resources": 2,
     "population": 3,
@@ -36,7 +37,7 @@ LAYER = {
     "transmission": 5,
     "layers": 5,
     "reproduction": 6,
-    "mobility": 5,
+    "epicentre": 5,
     "results": 5,
     "measures": 6,
     "engines": 7,
@@ -123,3 +124,10 @@ def test_importing_the_package_loads_no_charts() -> None:
 def test_files_stay_small() -> None:
     for path in SRC.rglob("*.py"):
         assert len(path.read_text().splitlines()) <= 600, path
+
+
+def test_engines_import_no_concrete_measure() -> None:
+    for path in (SRC / "engines").glob("*.py"):
+        for module, _ in imports(ast.parse(path.read_text())):
+            if module.startswith("containment_sim.measures."):
+                assert module == "containment_sim.measures.base", f"{path.name} imports {module}"

@@ -10,11 +10,11 @@ import pytest
 
 from containment_sim import Scenario, load_scenario, run, with_overrides
 from containment_sim.engines import VectorizedEngine
+from containment_sim.epicentre import ReturneePlan
 from containment_sim.measures.cases import CaseBook, ContactStatus
 from containment_sim.measures.checkpoints import Checkpoint
 from containment_sim.measures.closure import CommunityClosure
 from containment_sim.measures.tracing import Tracing
-from containment_sim.mobility import ReturneePlan
 from containment_sim.population import generate_population
 from containment_sim.rng import stream
 from containment_sim.world import Isolation, Source, State

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -14,10 +15,13 @@ from conftest import make_scenario, one_region
 from containment_sim import Scenario, run, with_overrides
 from containment_sim.engines import DESEngine, VectorizedEngine
 from containment_sim.experiments import make_tasks, run_tasks, tidy_outcomes
+from containment_sim.layers import ListSlots, Mixing
+from containment_sim.measures import Context, Measure, register
 from containment_sim.measures.cases import CaseBook, ContactStatus, Priority
 from containment_sim.measures.tracing import SiteRegistry
+from containment_sim.scenario import MeasureSpec
 from containment_sim.theory import final_size
-from containment_sim.world import STATE_COLUMNS, Isolation
+from containment_sim.world import STATE_COLUMNS, Isolation, Source
 
 
 def test_des_conserves_agents_and_is_reproducible() -> None:
@@ -115,10 +119,9 @@ def test_a_full_site_sends_the_fourth_contact_home(engine_class) -> None:
     assert (engine.world.isolation != Isolation.SITE).sum() >= 2
 
 
-@pytest.mark.parametrize("engine_class", [VectorizedEngine, DESEngine])
-def test_a_contact_waiting_for_a_place_moves_in_when_one_frees(engine_class) -> None:
-    scenario = full_site_world("des" if engine_class is DESEngine else "vectorized")
-    engine = engine_class(with_overrides(scenario, {"measures.site.admission_wait": 2.0}))
+def test_a_contact_waiting_for_a_place_moves_in_at_the_next_step() -> None:
+    scenario = full_site_world("vectorized")
+    engine = VectorizedEngine(with_overrides(scenario, {"measures.site.admission_wait": 2.0}))
     engine._setup_run()
     sites, world = engine._services[SiteRegistry], engine.world
     contacts, until = np.array([1, 2, 3, 4]), np.full(4, 15.0)
@@ -140,6 +143,34 @@ def test_a_contact_waiting_for_a_place_moves_in_when_one_frees(engine_class) -> 
     world.release(4.0)
     assert sites.admit_waiting(4.0).size == 0 and sites.waiting(4.0).tolist() == [0]
     assert world.isolation[2] == Isolation.HOME
+
+
+def test_a_waiting_contact_takes_the_room_at_the_exact_time_it_frees() -> None:
+    """In the discrete-event engine the site's rooms are a SimPy resource with a queue."""
+    scenario = full_site_world("des")
+    engine = DESEngine(with_overrides(scenario, {"measures.site.admission_wait": 2.0}))
+    engine._setup_run()
+    env, sites, world = engine.env, engine._services[SiteRegistry], engine.world
+    env.run(until=1.0)
+    contacts, until = np.array([1, 2, 3, 4]), np.array([1.6, 15.0, 15.0, 15.0])
+    admitted = sites.admit(contacts, 1.0, until)
+    assert admitted.tolist() == [True, True, True, False]
+    engine.keep_apart(contacts[~admitted], Isolation.HOME, 1.0, until=15.0)
+    sites.enqueue(contacts[~admitted], 1.0, until[~admitted])
+    env.run(until=1.599)
+    assert world.isolation[4] == Isolation.HOME and sites.waiting(1.599).tolist() == [1]
+    env.run(until=1.6001)  # agent 1 is discharged at 1.6, and agent 4 moves in then
+    assert world.isolation[1] == Isolation.NONE and world.isolation[4] == Isolation.SITE
+    assert sites.waiting(1.6).tolist() == [0] and sites.occupancy().tolist() == [3]
+    assert engine.recorder.flows[:, :, engine.recorder.column("new_site_admissions")].sum() == 4
+    # a contact whose wait is over stays home
+    env.run(until=1.9)
+    engine.keep_apart(np.array([1]), Isolation.HOME, 1.9, until=15.0)
+    sites.enqueue(np.array([1]), 1.9, np.array([15.0]))
+    env.run(until=3.8)
+    assert sites.waiting(3.8).tolist() == [1]
+    env.run(until=4.0)
+    assert world.isolation[1] == Isolation.HOME and sites.waiting(4.0).tolist() == [0]
 
 
 @pytest.mark.slow
@@ -234,7 +265,7 @@ def test_three_travellers_one_lane_fixed_service_times() -> None:
     assert np.allclose(log["wait"], [0.0, 0.10, 0.15])
     assert (log["outcome"] == "screened").all()
     assert list(engine.world.location[:3]) == [1, 1, 1], "all three reached B"
-    assert engine.movement.flows[0, 0] == 3
+    assert engine.travel.flows[0, 0] == 3
 
 
 def test_travellers_reach_the_destination_after_the_road() -> None:
@@ -265,7 +296,7 @@ def test_a_traveller_out_of_patience_takes_another_road() -> None:
     assert engine.world.location[2] == 0, "on the longer road"
     engine.env.run(until=0.42 + 2 * ROAD_TIME + 1e-9)
     assert engine.world.location[2] == 1
-    assert engine.movement.flows[0].tolist() == [2, 1], "two through AB, one on AB2"
+    assert engine.travel.flows[0].tolist() == [2, 1], "two through AB, one on AB2"
 
 
 def test_two_lanes_serve_in_parallel() -> None:
@@ -276,7 +307,7 @@ def test_two_lanes_serve_in_parallel() -> None:
 
 def test_a_closed_road_stops_the_journey() -> None:
     engine = queue_engine()
-    engine.movement.road_pass[0] = 0.0
+    engine.travel.road_pass[0] = 0.0
     trace_log = engine.recorder.tables.get("checkpoint_log")
     for agent in range(3):
         engine.journeys.travel(agent, "trip", (0,), 0, 1, 0.25)
@@ -327,7 +358,7 @@ def entry_engine(others: dict | None = None, **checkpoint) -> DESEngine:
 
 def test_returnees_queue_at_the_entry_checkpoint_and_enter_when_served() -> None:
     engine = entry_engine()
-    first, second = engine.movement.returnees.agent[:2].tolist()
+    first, second = engine.travel.returnees.agent[:2].tolist()
     assert not engine.world.present[[first, second]].any()
     engine.journeys.arrivals(np.array([first, second]), np.array([0.25, 0.25]), np.array([0, 0]))
     engine.env.run(until=0.36)
@@ -336,16 +367,16 @@ def test_returnees_queue_at_the_entry_checkpoint_and_enter_when_served() -> None
     assert engine.world.present[second]
     log = pd.DataFrame(engine.recorder.tables["checkpoint_log"]).set_index("agent")
     assert np.allclose(log.loc[[first, second], "end"], [0.35, 0.45])
-    assert (log["kind"] == "arrival").all() and engine.movement.flows[1, 0] == 2
+    assert (log["kind"] == "arrival").all() and engine.travel.flows[1, 0] == 2
     assert engine.recorder.flows[0, 0, engine.recorder.column("new_returnees")] == 2
-    assert engine.away[0] == engine.movement.returnees.agent.size - 2
+    assert engine.away[0] == engine.travel.returnees.agent.size - 2
 
 
 def test_a_returnee_who_comes_in_after_a_quarantine_starts_is_quarantined() -> None:
     """Planned at the boundary at 0.25, checked until 0.35: a quarantine from 0.3 applies."""
     quarantine = {"type": "returnee_quarantine", "start": 0.3, "coverage": 1.0}
     engine = entry_engine(others={"rq": quarantine})
-    agent = int(engine.movement.returnees.agent[0])
+    agent = int(engine.travel.returnees.agent[0])
     engine.journeys.arrivals(np.array([agent]), np.array([0.25]), np.array([0]))
     engine.env.run(until=1.0)
     assert engine.world.isolation[agent] == Isolation.HOME
@@ -353,7 +384,7 @@ def test_a_returnee_who_comes_in_after_a_quarantine_starts_is_quarantined() -> N
 
 def test_a_returnee_turned_back_at_the_boundary_never_enters() -> None:
     engine = entry_engine(patience=0.05)
-    first, second = engine.movement.returnees.agent[:2].tolist()
+    first, second = engine.travel.returnees.agent[:2].tolist()
     engine.journeys.arrivals(np.array([first, second]), np.array([0.25, 0.25]), np.array([0, 0]))
     engine.env.run(until=1.0)
     assert engine.world.present[first] and not engine.world.present[second]
@@ -368,7 +399,7 @@ def test_a_returnee_screened_by_two_checkpoints_on_one_road_enters_once() -> Non
     second = type(engine.measures[0])("k2", spec, engine.scenario)
     second.setup(engine)
     engine.journeys.stops[0].append(second)
-    agent = int(engine.movement.returnees.agent[0])
+    agent = int(engine.travel.returnees.agent[0])
     away = engine.away.copy()
     engine.journeys.arrivals(np.array([agent]), np.array([0.25]), np.array([0]))
     engine.env.run(until=1.0)
@@ -433,3 +464,29 @@ def test_queue_statistics_are_time_averaged_over_the_day() -> None:
     # waiting: 2 people for 0.1 d, then 1 for 0.1 d -> 0.3 person-days over one day
     assert np.isclose(mean_waiting, 0.3) and longest == 2
     assert np.isclose(busy, 0.3), "one lane busy for 0.3 days"
+
+
+class _GymSpec(MeasureSpec):
+    type: Literal["undeclared_gym"] = "undeclared_gym"
+
+
+@register(_GymSpec)
+class _UndeclaredGym(Measure):
+    """Adds a layer without declaring its rate (``extra_layer_rates``)."""
+
+    def extra_layers(self, ctx: Context, t: float) -> list[Mixing]:
+        n = ctx.population.size
+        group, everyone = np.zeros(n, dtype=np.int64), np.arange(n)
+        slots = ListSlots.of(everyone, group, 1)
+        return [Mixing("gym", Source.COMMUNITY, 0.1, group, np.array([n]), slots)]
+
+
+def test_an_extra_layer_without_a_declared_rate_is_an_error_not_ignored() -> None:
+    scenario = with_overrides(
+        make_scenario(days=5, engine="des"),
+        {"measures": {"gym": {"type": "undeclared_gym"}}, "strategies": {"g": ["gym"]},
+         "strategy": "g"},
+    )  # fmt: skip
+    with pytest.raises(ValueError, match=r"gym.*extra_layer_rates"):
+        run(scenario)
+    run(with_overrides(scenario, {"engine": "vectorized"}))  # the vectorized engine mixes it

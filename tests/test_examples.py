@@ -80,3 +80,18 @@ def test_the_documented_example_scenario_validates_and_runs() -> None:
     scenario = cs.load_scenario(EXAMPLES / "two-towns.yaml")
     result = cs.run(cs.with_overrides(scenario, {"days": 20, "strategy": "external"}))
     assert result.summary["days"] == 20
+
+
+def test_custom_measure_example_reports_its_column_on_both_engines(tmp_path: Path) -> None:
+    for engine in ("vectorized", "des"):
+        proc = subprocess.run(
+            [sys.executable, str(EXAMPLES / "04_custom_measure.py"), "--engine", engine,
+             "--days", "60"],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=tmp_path,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        masks = [line for line in proc.stdout.splitlines() if line.lstrip().startswith("masks")]
+        assert len(masks) == 1 and f"({engine})" in masks[0] and "masks," in masks[0]

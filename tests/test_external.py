@@ -134,7 +134,7 @@ def test_fully_compliant_quarantined_returnee_infects_nobody_outside_the_househo
         engine = VectorizedEngine(sc)
         result = engine.run()
         log = result.infections
-        returnees = set(engine.movement.returnees.agent.tolist())
+        returnees = set(engine.travel.returnees.agent.tolist())
         return log[log["infector"].isin(returnees)]
 
     free = by_returnees(returnee_world(quarantine=False))
@@ -210,7 +210,7 @@ def test_a_quarantine_starting_mid_day_covers_that_days_later_arrivals() -> None
         )
         engine = VectorizedEngine(sc)
         engine.run()
-        plan = engine.movement.returnees
+        plan = engine.travel.returnees
         after = plan.agent[(plan.arrival >= start) & (plan.arrival < 6)]
         return int((engine.world.isolation[after] == Isolation.HOME).sum()), after.size
 

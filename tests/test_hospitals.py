@@ -117,10 +117,32 @@ def test_a_suspected_case_who_dies_leaves_the_suspected_count_that_day(engine_cl
     engine._setup_run()
     cases, world = engine.service(CaseBook), engine.world
     cases.request_tests(np.array([0, 4]), Priority.SYMPTOMATIC, 1.0, suspected=True)
-    assert cases.daily_counts(1.5)["n_suspected"].sum() == 2
+    assert cases.stocks(1.5)["n_suspected"].sum() == 2
     engine._move(np.array([4]), int(world.state[4]), State.DEAD)
     world.state[4] = State.DEAD
-    assert cases.daily_counts(2.0)["n_suspected"].sum() == 1
+    assert cases.stocks(2.0)["n_suspected"].sum() == 1
+
+
+def test_a_bed_passes_to_the_next_case_at_the_exact_discharge_time() -> None:
+    engine = DESEngine(with_overrides(ward(1.0), {"engine": "des"}))
+    engine._setup_run()
+    env, world = engine.env, engine.world
+    hospital = next(m for m in engine.measures if isinstance(m, Hospital))
+    first, second = 0, 4
+    env.run(until=1.0)
+    hospital.take_in(engine, 1.0, np.array([first]))
+    hospital.take_in(engine, 1.0, np.array([second]))
+    assert world.isolation[first] == Isolation.ISOLATED
+    assert world.isolation[second] == Isolation.WAITING
+    env.run(until=2.0)  # the first recovers; PCR-negative, and discharged, at 2.3
+    world.state[first], world.pcr_until[first] = State.RECOVERED, 2.3
+    hospital.after_progression(engine, 2.0, {State.RECOVERED: np.array([first])})
+    world.after_transitions(np.array([first]), None)
+    env.run(until=2.299)
+    assert world.isolation[second] == Isolation.WAITING
+    env.run(until=2.301)  # not at the next tick (2.5 with dt = 0.5, 3.0 with dt = 1)
+    assert world.isolation[first] == Isolation.NONE
+    assert world.isolation[second] == Isolation.ISOLATED
 
 
 # --- supply: purchasing agents as a quantity ----------------------------------------------

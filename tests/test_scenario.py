@@ -134,7 +134,7 @@ def test_builtins_load_and_match_census() -> None:
 def test_xianning_returnees_before_the_cordon_are_about_five_percent_of_five_million() -> None:
     import numpy as np
 
-    from containment_sim.mobility import piecewise_linear
+    from containment_sim.epicentre import piecewise_linear
 
     sc = load_scenario("xianning")
     times, daily = piecewise_linear(sc, sc.importation.returnees.daily)

@@ -35,7 +35,8 @@ class AgentSet:
             self.mask[new] = True
             self._parts.append(new)
             self._size += new.size
-        return new
+        out: np.ndarray = new
+        return out
 
     def discard(self, agents: np.ndarray) -> np.ndarray:
         """Remove agents; returns those that were in the set."""
@@ -43,7 +44,8 @@ class AgentSet:
         gone = agents[self.mask[agents]]
         self.mask[gone] = False
         self._size -= gone.size
-        return gone
+        out: np.ndarray = gone
+        return out
 
     def members(self) -> np.ndarray:
         """The members, sorted."""
@@ -64,14 +66,15 @@ class AgentSet:
         self.mask[gone] = False
         self._parts = [members[still]]
         self._size = self._parts[0].size
-        return gone
+        out: np.ndarray = gone
+        return out
 
     def counts(self, group: np.ndarray, n_groups: int) -> np.ndarray:
         """Members per group, where ``group`` is the group of every agent."""
         return np.bincount(group[self.members()], minlength=n_groups)
 
     def __contains__(self, agent: object) -> bool:
-        return bool(self.mask[agent])  # type: ignore[index]
+        return isinstance(agent, int | np.integer) and bool(self.mask[agent])
 
     def __len__(self) -> int:
         return self._size

@@ -151,7 +151,11 @@ def _run_with_progress(scenario: Scenario, quiet: bool) -> Result:
     with tqdm(
         total=scenario.days, desc=scenario.name, unit="day", disable=disable, file=sys.stderr
     ) as bar:
-        return run(scenario, progress=bar.update)
+
+        def advance(days: int) -> None:
+            bar.update(days)
+
+        return run(scenario, progress=advance)
 
 
 def _summary_table(result: Result, elapsed: float) -> str:

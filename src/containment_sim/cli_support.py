@@ -256,4 +256,5 @@ def cap_workers(args: argparse.Namespace, runs: int) -> int:
             file=sys.stderr,
         )
         workers = cores()
-    return workers
+    out: int = workers
+    return out

@@ -93,7 +93,8 @@ class Course:
             self.p_severe_given_symptomatic[age_band],
             self.p_fatal_given_symptomatic[age_band],
         )
-        return flags.astype(np.uint8)
+        out: np.ndarray = flags.astype(np.uint8)
+        return out
 
 
 def course_flags(u_symptoms: Any, u_severity: Any, p_sym: Any, p_severe: Any, p_fatal: Any) -> Any:
@@ -276,10 +277,10 @@ class Progression:
             now = world.t_next[among] <= limits
             due, limit = among[now], limits[now]
         elif self.calendar is not None:
-            due, limit = self.calendar.pop(float(t)), float(t)  # type: ignore[arg-type]
+            due, limit = self.calendar.pop(float(t)), float(t)
             due = due[world.t_next[due] <= limit]  # stale entries have a later one
         else:
-            due, limit = np.flatnonzero(world.t_next <= t), float(t)  # type: ignore[arg-type]
+            due, limit = np.flatnonzero(world.t_next <= t), float(t)
         while due.size:
             for new_state, idx in self._transition(world, due).items():
                 entered.setdefault(new_state, []).append(idx)
@@ -306,9 +307,7 @@ class Progression:
                 self.disease.pcr_positive_after_onset, self.rng, int(shedding.sum())
             )
             world.pcr_until[due[shedding]] = np.where(fatal, np.inf, until)
-        return {  # type: ignore[misc]  # plain int keys hash as the members
-            state: due[part] for state, part in _groups(new, len(State)) if state > _E
-        }
+        return {State(state): due[part] for state, part in _groups(new, len(State)) if state > _E}
 
     # --- one agent at a time (the discrete-event engine) --------------------------------------
     def infect_one(self, agents: AgentView, i: int, t: float, source: int, infector: int) -> float:
@@ -554,4 +553,5 @@ def implied_r0(
     so for them this is an upper bound (pass ``layers`` to leave them out).
     """
     days = mean_infectious_days(disease, age_distribution)
-    return sum(getattr(transmission.beta, layer) for layer in layers) * days
+    out: float = sum(getattr(transmission.beta, layer) for layer in layers) * days
+    return out

@@ -75,12 +75,14 @@ class RangeSlots(Slots):
 
     def count(self, groups: np.ndarray) -> np.ndarray:
         """Number of slots of each group."""
-        return self.start[groups + 1] - self.start[groups]
+        out: np.ndarray = self.start[groups + 1] - self.start[groups]
+        return out
 
     def pick(self, groups: np.ndarray, u: np.ndarray) -> np.ndarray:
         """For each entry of ``groups``, the agent in slot ``floor(u * count)`` of that group."""
         lo = self.start[groups]
-        return lo + (u * (self.start[groups + 1] - lo)).astype(np.int64)
+        out: np.ndarray = lo + (u * (self.start[groups + 1] - lo)).astype(np.int64)
+        return out
 
 
 @dataclass(frozen=True)
@@ -99,12 +101,14 @@ class ListSlots(Slots):
 
     def count(self, groups: np.ndarray) -> np.ndarray:
         """Number of slots of each group."""
-        return self.start[groups + 1] - self.start[groups]
+        out: np.ndarray = self.start[groups + 1] - self.start[groups]
+        return out
 
     def pick(self, groups: np.ndarray, u: np.ndarray) -> np.ndarray:
         """For each entry of ``groups``, the agent in slot ``floor(u * count)`` of that group."""
         lo = self.start[groups]
-        return self.order[lo + (u * (self.start[groups + 1] - lo)).astype(np.int64)]
+        out: np.ndarray = self.order[lo + (u * (self.start[groups + 1] - lo)).astype(np.int64)]
+        return out
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,8 @@ class RegionSlots(Slots):
 
     def count(self, groups: np.ndarray) -> np.ndarray:
         """Residents plus today's visitors of each region."""
-        return self.start[groups + 1] - self.start[groups] + self.visitors.count(groups)
+        out: np.ndarray = self.start[groups + 1] - self.start[groups] + self.visitors.count(groups)
+        return out
 
     def pick(self, groups: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Residents first, then visitors, in slot order."""

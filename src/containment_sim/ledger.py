@@ -98,7 +98,7 @@ class Ledger:
 
         Ctrl-C (SIGINT) or SIGTERM during the write is held back until the file is in place.
         """
-        arrays = _encode(entry)
+        arrays: dict[str, Any] = _encode(entry)  # savez's keywords are typed beside allow_pickle
         tmp = self.folder / f".{key}.{os.getpid()}.tmp"
         with _signals_held():
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -126,8 +126,8 @@ def _signals_held() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-        for signum in caught[:1]:
-            signal.raise_signal(signum)
+        for number in caught[:1]:
+            signal.raise_signal(number)
 
 
 def _encode(entry: Entry) -> dict[str, np.ndarray]:

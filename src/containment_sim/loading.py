@@ -287,9 +287,9 @@ def _line_of(node: Any, key: Any) -> int | None:
         return None
     try:
         if key is None:
-            return lc.line + 1
+            return int(lc.line) + 1
         row = lc.key(key)[0] if isinstance(node, Mapping) else lc.item(key)[0]
-        return row + 1
+        return int(row) + 1
     except (KeyError, IndexError, TypeError, AttributeError):
         return None
 

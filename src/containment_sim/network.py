@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from containment_sim.population import Population
-from containment_sim.scenario import Scenario
+from containment_sim.scenario import EntryRoad, Road, Scenario
 
 __all__ = ["RoadNetwork"]
 
@@ -83,7 +83,7 @@ class RoadNetwork:
         """The network of a scenario; raises ``ValueError`` if a trip has no road to follow."""
         mob = scenario.mobility
         index = {name: i for i, name in enumerate(scenario.region_names)}
-        every_road = [*mob.roads, *mob.entry_roads]
+        every_road: list[Road | EntryRoad] = [*mob.roads, *mob.entry_roads]
         names = tuple(r.name for r in every_road)
         all_modes = sorted({m for r in every_road for m in r.modes})
         modes = {m: np.array([r.modes.get(m, 0.0) for r in every_road]) for m in all_modes}
@@ -167,7 +167,8 @@ class RoadNetwork:
     def route_pass(self, road_pass: np.ndarray, routes: np.ndarray | None = None) -> np.ndarray:
         """Probability of getting through every road of each route (default: the trip routes)."""
         routes = self.route_roads if routes is None else routes
-        return np.prod(np.where(routes, road_pass[None, :], 1.0), axis=1)
+        out: np.ndarray = np.prod(np.where(routes, road_pass[None, :], 1.0), axis=1)
+        return out
 
 
 def _demands(

@@ -100,7 +100,8 @@ class Population:
         position = np.arange(agents.size, dtype=np.int32)
         scratch = self._position
         scratch[agents] = position
-        return scratch[agents] == position
+        out: np.ndarray = scratch[agents] == position
+        return out
 
 
 def generate_population(scenario: Scenario) -> Population:
@@ -111,11 +112,11 @@ def generate_population(scenario: Scenario) -> Population:
     size_probs /= size_probs.sum()
     hh_sizes, hh_comm, comm_region = [], [], []
     n_comm_total = 0
-    for r, (region, n_agents) in enumerate(
+    for r, (region_spec, n_agents) in enumerate(
         zip(spec.regions, scenario.scaled_population(), strict=True)
     ):
         sizes = _household_sizes(rng, n_agents, size_probs)
-        n_comm = min(region.communities, sizes.size)
+        n_comm = min(region_spec.communities, sizes.size)
         comm_of_hh = _assign_communities(rng, sizes.size, n_comm, spec.community_size_cv)
         hh_sizes.append(sizes)
         hh_comm.append(comm_of_hh + n_comm_total)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic_core import PydanticCustomError
 
 if TYPE_CHECKING:
-    from containment_sim.scenario import Scenario
+    from containment_sim.scenario import EntryRoad, Road, Scenario
 
 __all__ = ["check", "reference_problems"]
 
@@ -130,10 +130,11 @@ def _roads_connect(scenario: Scenario) -> Iterator[Problem]:
 def _measures(scenario: Scenario, regions: set[str]) -> Iterator[Problem]:
     """What measures name, as their types declare it (``MeasureSpec.references``)."""
     mob = scenario.mobility
+    every_road: list[Road | EntryRoad] = [*mob.roads, *mob.entry_roads]
     defined: dict[str, set[str]] = {
         "region": regions,
-        "road": {r.name for r in [*mob.roads, *mob.entry_roads]},
-        "mode": {m for r in [*mob.roads, *mob.entry_roads] for m in r.modes},
+        "road": {r.name for r in every_road},
+        "mode": {m for r in every_road for m in r.modes},
     }
     words = {"region": "region", "road": "road", "mode": "transport mode"}
     for name, spec in scenario.measures.items():

@@ -23,6 +23,15 @@ from pydantic import ValidationError
 from containment_sim._version import __version__
 from containment_sim.errors import ResultFolderError
 from containment_sim.outputs import OutputFolder, read_document, read_tables, write_tables
+from containment_sim.report import (
+    Flow,
+    Layout,
+    Report,
+    Series,
+    Stock,
+    Table,
+    column,
+)
 from containment_sim.scenario import Scenario
 from containment_sim.world import STATE_COLUMNS, Source
 
@@ -30,29 +39,39 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-__all__ = ["FLOW_COLUMNS", "Recorder", "Result", "summarize", "write_files"]
+__all__ = ["CORE", "Recorder", "Result", "summarize", "write_files"]
 
-FLOW_COLUMNS: tuple[str, ...] = (
-    "new_infections", "new_infections_local", "new_infections_imported", "new_infections_seeded",
-    "new_infections_household", "new_infections_community", "new_infections_region",
-    "new_infections_facility", "new_infections_delivery",
-    "new_symptomatic", "new_recoveries", "new_deaths", "new_returnees", "new_returnees_blocked",
-    "new_exported", "new_isolated", "new_quarantined", "n_travellers",
-    "new_tests", "new_confirmed", "new_confirmed_lab", "new_confirmed_clinical",
-    "new_contacts_traced", "new_site_admissions",
-    "new_waiting_bed", "new_infections_waiting", "new_deaths_waiting",
-)  # fmt: skip
-"""Daily flow columns, in order (``n_travellers``: trips made that day)."""
-
-OTHER_STOCKS: tuple[str, ...] = (
-    "n_away", "n_home_quarantine", "n_site_quarantine", "n_isolated",
-    "n_suspected", "n_confirmed_active", "n_contacts_observed", "n_site_overflow",
-    "n_waiting_bed",
-)  # fmt: skip
-"""End-of-day stocks besides the disease states: away in the epicentre; in home quarantine,
-at a quarantine site, isolated; suspected cases awaiting a result; confirmed cases still
-isolated; traced contacts under observation; contacts at home because the sites were full;
-cases isolated at home waiting for a hospital bed."""
+CORE = Report(
+    "engine",
+    flows=(
+        Flow("new_infections", "infections", "cum_infections"),
+        Flow("new_infections_local", "infections in the city"),
+        Flow("new_infections_imported", "returnees arriving infected"),
+        Flow("new_infections_seeded", "infections seeded at the start"),
+        Flow("new_infections_household", "infections in the household layer"),
+        Flow("new_infections_community", "infections in the community layer"),
+        Flow("new_infections_region", "infections in the region layer"),
+        Flow("new_infections_facility", "infections at quarantine sites"),
+        Flow("new_infections_delivery", "infections by purchasing agents' deliveries"),
+        Flow("new_symptomatic", "symptom onsets"),
+        Flow("new_recoveries", "recoveries"),
+        Flow("new_deaths", "deaths", "cum_deaths"),
+        Flow("new_returnees", "returnees arriving from the epicentre"),
+        Flow("new_returnees_blocked", "returnees kept away by closed roads or checkpoints"),
+        Flow("new_exported", "infectious residents leaving the city"),
+        Flow("new_isolated", "people isolated"),
+        Flow("new_quarantined", "people put in home quarantine"),
+        Flow("n_travellers", "trips made"),
+    ),
+    stocks=(
+        Stock("n_away", "residents away in the epicentre"),
+        Stock("n_home_quarantine", "people in home quarantine"),
+        Stock("n_site_quarantine", "people at a quarantine site"),
+        Stock("n_isolated", "people isolated"),
+    ),
+)
+"""The engine's own columns: infections by source, natural history, travel, people kept
+apart. Measures and services add theirs (:class:`~containment_sim.report.Report`)."""
 
 _SOURCE_COLUMN = {
     Source.HOUSEHOLD: "new_infections_household",
@@ -67,19 +86,45 @@ _LOCAL = (Source.HOUSEHOLD, Source.COMMUNITY, Source.REGION, Source.FACILITY, So
 
 
 class Recorder:
-    """Accumulates daily flows and end-of-day stocks per region during a run."""
+    """Accumulates daily flows and end-of-day stocks per region during a run.
 
-    def __init__(self, days: int, n_regions: int):
+    Args:
+        days: Days of the run.
+        n_regions: Regions of the city.
+        layout: The run's columns (default: the engine's own, :data:`CORE`).
+    """
+
+    def __init__(self, days: int, n_regions: int, layout: Layout | None = None):
+        self.layout = layout or Layout([CORE])
         self.n_regions = n_regions
-        self.flows = np.zeros((days, n_regions, len(FLOW_COLUMNS)), dtype=np.int64)
+        self.flows = np.zeros((days, n_regions, len(self.layout.flows)), dtype=np.int64)
         self.stocks = np.zeros((days, n_regions, len(STATE_COLUMNS)), dtype=np.int64)
-        self.other = np.zeros((days, n_regions, len(OTHER_STOCKS)), dtype=np.int64)
+        self.other = np.zeros((days, n_regions, len(self.layout.stocks)), dtype=np.int64)
         self.tables: dict[str, list[dict[str, Any]]] = {}
-        self._col = {name: k for k, name in enumerate(FLOW_COLUMNS)}
+        self._col = {name: k for k, name in enumerate(self.layout.flows)}
+        self._stock = {name: k for k, name in enumerate(self.layout.stocks)}
 
     def column(self, name: str | None) -> int:
-        """Index of the flow column ``name`` (-1 for ``None``)."""
-        return -1 if name is None else self._col[name]
+        """Index of the flow column ``name`` (-1 for ``None``).
+
+        Raises:
+            KeyError: No report of the run declares the column.
+        """
+        if name is None:
+            return -1
+        if name not in self._col:
+            raise KeyError(f"flow column {name!r} is not declared by any report of this run")
+        return self._col[name]
+
+    def set_stock(self, day: int, name: str, counts: np.ndarray) -> None:
+        """Record the end-of-day stock ``name`` of ``day``, by region.
+
+        Raises:
+            KeyError: No report of the run declares the stock.
+        """
+        if name not in self._stock:
+            raise KeyError(f"stock column {name!r} is not declared by any report of this run")
+        self.other[day, :, self._stock[name]] = counts
 
     def infection_columns(self, source: int) -> tuple[int, ...]:
         """Flow columns that one infection from ``source`` (a ``Source`` code) adds to."""
@@ -90,10 +135,11 @@ class Recorder:
 
     def count(self, day: int, column: str, region: np.ndarray) -> None:
         """Add one event per entry of ``region`` (home regions) to a flow column."""
+        k = self.column(column)
         if region.size == 1:  # one event (the discrete-event engine)
-            self.flows[day, int(region[0]), self._col[column]] += 1
+            self.flows[day, int(region[0]), k] += 1
         elif region.size:
-            self.flows[day, :, self._col[column]] += np.bincount(region, minlength=self.n_regions)
+            self.flows[day, :, k] += np.bincount(region, minlength=self.n_regions)
 
     def infections(self, day: int, region: np.ndarray, source: np.ndarray | int) -> None:
         """Record infections of agents with home ``region`` and ``Source`` code(s) ``source``."""
@@ -101,13 +147,13 @@ class Recorder:
             return
         if np.ndim(source) == 0:  # one source for all: no masks needed
             counts = np.bincount(region, minlength=self.n_regions)
-            for column in self.infection_columns(int(source)):
-                self.flows[day, :, column] += counts
+            for k in self.infection_columns(int(source)):
+                self.flows[day, :, k] += counts
             return
         source = np.asarray(source)
         self.count(day, "new_infections", region)
-        for code, column in _SOURCE_COLUMN.items():
-            self.count(day, column, region[source == code])
+        for code, name in _SOURCE_COLUMN.items():
+            self.count(day, name, region[source == code])
         self.count(day, "new_infections_local", region[np.isin(source, _LOCAL)])
 
     def record(self, table: str, day: int, **row: Any) -> None:
@@ -125,15 +171,20 @@ class Recorder:
             out[name] = df
         return out
 
+    def _arrays(self) -> tuple[tuple[tuple[str, ...], np.ndarray], ...]:
+        """Column names and the array holding them: states, other stocks, flows."""
+        layout = self.layout
+        return ((STATE_COLUMNS, self.stocks), (layout.stocks, self.other),
+                (layout.flows, self.flows))  # fmt: skip
+
     def city(self) -> dict[str, np.ndarray]:
         """City-wide daily series (regions summed), derived stocks and cumulative counts."""
         out: dict[str, np.ndarray] = {}
-        for names, array in ((STATE_COLUMNS, self.stocks), (OTHER_STOCKS, self.other),
-                             (FLOW_COLUMNS, self.flows)):  # fmt: skip
+        for names, array in self._arrays():
             total = array.sum(axis=1)
             for k, name in enumerate(names):
                 out[name] = total[:, k]
-        _derive(out, np.cumsum)
+        _derive(out, np.cumsum, self.layout.cumulative)
         return out
 
     def frames(self, scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -144,37 +195,37 @@ class Recorder:
         regions = scenario.region_names
         day = np.repeat(np.arange(days), self.n_regions)
         by_region = pd.DataFrame({"day": day, "region": np.tile(regions, days)})
-        for k, name in enumerate(STATE_COLUMNS):
-            by_region[name] = self.stocks[:, :, k].ravel()
-        for k, name in enumerate(OTHER_STOCKS):
-            by_region[name] = self.other[:, :, k].ravel()
-        for k, name in enumerate(FLOW_COLUMNS):
-            by_region[name] = self.flows[:, :, k].ravel()
+        for names, array in self._arrays():
+            for k, name in enumerate(names):
+                by_region[name] = array[:, :, k].ravel()
         total = by_region.drop(columns="region").groupby("day", sort=True).sum().reset_index()
-        return _finish(total, scenario), _finish(by_region, scenario, ["region"])
+        cumulative = self.layout.cumulative
+        return (
+            _finish(total, scenario, cumulative),
+            _finish(by_region, scenario, cumulative, ["region"]),
+        )
 
 
-def _derive(columns: Any, cumsum: Callable[[Any], Any]) -> None:
+def _derive(columns: Any, cumsum: Callable[[Any], Any], cumulative: Mapping[str, str]) -> None:
     """Add the derived stocks and the cumulative counts to a table or a dict of series."""
     columns["n_infectious"] = (
         columns["n_presymptomatic"] + columns["n_asymptomatic"] + columns["n_symptomatic"]
     )
     columns["n_infected"] = columns["n_exposed"] + columns["n_infectious"] + columns["n_ill"]
-    for flow, total in CUMULATIVE.items():
+    for flow, total in cumulative.items():
         columns[total] = cumsum(columns[flow])
 
 
-CUMULATIVE = {"new_infections": "cum_infections", "new_deaths": "cum_deaths",
-              "new_confirmed": "cum_confirmed", "new_confirmed_lab": "cum_confirmed_lab",
-              "new_contacts_traced": "cum_contacts_traced"}  # fmt: skip
-"""Cumulative columns and the daily flow each adds up."""
-
-
-def _finish(df: pd.DataFrame, scenario: Scenario, keys: list[str] | None = None) -> pd.DataFrame:
+def _finish(
+    df: pd.DataFrame,
+    scenario: Scenario,
+    cumulative: Mapping[str, str],
+    keys: list[str] | None = None,
+) -> pd.DataFrame:
     """Add dates, derived stocks and cumulative columns; order the columns."""
     keys = keys or []
     grouped = df.groupby(keys, sort=False) if keys else None
-    _derive(df, lambda s: s.cumsum() if grouped is None else grouped[s.name].cumsum())
+    _derive(df, lambda s: s.cumsum() if grouped is None else grouped[s.name].cumsum(), cumulative)
     df["date"] = _dates(scenario, df["day"])
     front = ["day", "date", *keys]
     return df[front + [c for c in df.columns if c not in front]]
@@ -233,33 +284,20 @@ def case_reproduction(time: np.ndarray, infector_time: np.ndarray, days: int) ->
         return np.where(cohort > 0, offspring / cohort, np.nan)
 
 
-Series = Mapping[str, Any]
-"""Daily city-wide series by column name: a ``DataFrame`` or a dict of numpy arrays."""
-
-Table = Any
-"""A named table: a ``DataFrame`` or the recorder's list of row dicts."""
-
-
-def _column(series: Series, name: str) -> np.ndarray:
-    return np.asarray(series[name])
-
-
-def _table_column(table: Table, name: str) -> np.ndarray:
-    if isinstance(table, list):
-        return np.array([row[name] for row in table])
-    return np.asarray(table[name])
-
-
 def clearance_day(ts: Series) -> int | None:
     """The clearance day (清零).
 
     It is the first day from which active confirmed cases, suspected cases and contacts under
     observation are all zero for the rest of the run; ``None`` if that never happens (or
-    nobody was ever confirmed).
+    nobody was ever confirmed, or the run has no case book's columns).
     """
-    if _column(ts, "new_confirmed").sum() == 0:
+    if "new_confirmed" not in ts or column(ts, "new_confirmed").sum() == 0:
         return None
-    load = sum(_column(ts, c) for c in ("n_confirmed_active", "n_suspected", "n_contacts_observed"))
+    load = (
+        column(ts, "n_confirmed_active")
+        + column(ts, "n_suspected")
+        + column(ts, "n_contacts_observed")
+    )
     busy = np.flatnonzero(load > 0)
     last = int(busy[-1]) if busy.size else -1
     return last + 1 if last + 1 < len(load) else None
@@ -269,23 +307,50 @@ def summarize(
     scenario: Scenario,
     timeseries: Series,
     tables: Mapping[str, Table] | None = None,
-    extra: dict[str, Any] | None = None,
+    final: Mapping[str, Any] | None = None,
+    layout: Layout | None = None,
 ) -> dict[str, Any]:
     """Summary outcomes of a run from its city-wide time series and named tables.
 
+    The keys are the run's own (population, infections, deaths, peak, ...), then those each
+    report of ``layout`` declares, in order, then the outcomes of containment (quarantine and
+    overflow person-days, the clearance day, whether the outbreak was contained).
     ``peak_prevalence`` is the largest share of the population currently infected (E, P, A, I
     or C: an infection whose course is not over) at the end of any day, reached first on
-    ``peak_day``. ``checkpoint_*`` sum the ``checkpoints`` table over days and checkpoints (0
-    without checkpoints).
+    ``peak_day``.
+
+    Args:
+        scenario: The scenario run.
+        timeseries: City-wide daily series.
+        tables: Named tables (the recorder's rows or DataFrames).
+        final: Values the run's parts know only at its end (e.g. ``deaths_confirmed``).
+        layout: The run's reports (default: the engine's own).
     """
+    tables, final = tables or {}, final or {}
+    declared = {
+        key.name: key.value(timeseries, tables, final) for key in (layout or Layout([CORE])).summary
+    }
+    return {
+        **_run_summary(scenario, timeseries),
+        **declared,
+        "quarantine_person_days": _person_days(timeseries, QUARANTINE_STOCKS),
+        "overflow_person_days": _person_days(timeseries, OVERFLOW_STOCKS),
+        "clearance_day": clearance_day(timeseries),
+        "contained": bool(column(timeseries, "n_infected")[-1] == 0),
+        "version": __version__,
+    }
+
+
+def _run_summary(scenario: Scenario, timeseries: Series) -> dict[str, Any]:
+    """The run's own summary keys: what was run, infections, deaths, peak, returnees."""
 
     def total(name: str) -> int:
-        return int(_column(timeseries, name).sum())
+        return int(column(timeseries, name).sum())
 
-    population = int(sum(_column(timeseries, c)[0] for c in STATE_COLUMNS))
-    infected = _column(timeseries, "n_infected")
+    population = int(sum(column(timeseries, c)[0] for c in STATE_COLUMNS))
+    infected = column(timeseries, "n_infected")
     peak_day = int(np.argmax(infected))
-    local = _column(timeseries, "new_infections_local")
+    local = column(timeseries, "new_infections_local")
     last_local = int(np.flatnonzero(local)[-1]) if local.any() else None
     infections = total("new_infections")
     return {
@@ -312,50 +377,20 @@ def summarize(
         "last_local_infection_day": last_local,
         "returnees": total("new_returnees"),
         "returnees_blocked": total("new_returnees_blocked"),
-        **_measure_summary(timeseries, tables or {}, extra or {}),
-        "version": __version__,
     }
 
 
-def _measure_summary(
-    ts: Series, tables: Mapping[str, Table], extra: dict[str, Any]
-) -> dict[str, Any]:
-    """The summary keys about measures: checkpoints, cases, tracing, quarantine, clearance."""
+QUARANTINE_STOCKS = ("n_home_quarantine", "n_site_quarantine")
+"""The stocks whose person-days are ``quarantine_person_days``."""
 
-    def table_sum(table: str, column: str) -> int:
-        return int(_table_column(tables[table], column).sum()) if table in tables else 0
+OVERFLOW_STOCKS = ("n_site_overflow", "n_waiting_bed")
+"""The stocks whose person-days are ``overflow_person_days``: contacts at home because the
+quarantine sites were full, cases at home waiting for a hospital bed."""
 
-    daily = _column(ts, "new_confirmed")
-    confirmed = int(daily.sum())
-    deaths_confirmed = int(extra.get("deaths_confirmed", 0))
-    peak = int(np.argmax(daily)) if confirmed else None
-    last = int(np.flatnonzero(daily)[-1]) if confirmed else None
-    quarantine = _column(ts, "n_home_quarantine").sum() + _column(ts, "n_site_quarantine").sum()
-    peak_site = 0
-    if "sites" in tables:
-        day = _table_column(tables["sites"], "day")
-        occupancy = np.bincount(day, weights=_table_column(tables["sites"], "occupancy"))
-        peak_site = int(occupancy.max()) if occupancy.size else 0
-    return {
-        "checkpoint_screened": table_sum("checkpoints", "screened"),
-        "checkpoint_detections": table_sum("checkpoints", "detected"),
-        "checkpoint_unchecked": table_sum("checkpoints", "unchecked"),
-        "checkpoint_registered": table_sum("checkpoints", "registered"),
-        "confirmed": confirmed,
-        "confirmed_lab": int(_column(ts, "new_confirmed_lab").sum()),
-        "confirmed_clinical": int(_column(ts, "new_confirmed_clinical").sum()),
-        "peak_confirmed_day": peak,
-        "last_confirmed_day": last,
-        "deaths_confirmed": deaths_confirmed,
-        "cfr_confirmed": deaths_confirmed / confirmed if confirmed else None,
-        "contacts_traced": int(_column(ts, "new_contacts_traced").sum()),
-        "quarantine_person_days": int(quarantine),
-        "overflow_person_days": int(_column(ts, "n_site_overflow").sum())
-        + int(_column(ts, "n_waiting_bed").sum()),
-        "peak_site_occupancy": peak_site,
-        "clearance_day": clearance_day(ts),
-        "contained": bool(_column(ts, "n_infected")[-1] == 0),
-    }
+
+def _person_days(ts: Series, stocks: tuple[str, ...]) -> int:
+    """Person-days in the given stocks (those the run reports) over the run."""
+    return sum(int(column(ts, name).sum()) for name in stocks if name in ts)
 
 
 class Result:
@@ -405,22 +440,23 @@ class Result:
     @property
     def timeseries(self) -> pd.DataFrame:
         """City-wide daily table."""
-        return self._frame("timeseries")  # type: ignore[no-any-return]
+        return self._frame("timeseries")
 
     @property
     def by_region(self) -> pd.DataFrame:
         """Daily table per home region."""
-        return self._frame("by_region")  # type: ignore[no-any-return]
+        return self._frame("by_region")
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
         """Named per-day tables."""
-        return self._frame("tables")  # type: ignore[no-any-return]
+        tables: dict[str, pd.DataFrame] = self._frame("tables")
+        return tables
 
     @property
     def infections(self) -> pd.DataFrame | None:
         """Who infected whom, when, in which layer (``None`` when loaded from disk)."""
-        return self._frame("infections")  # type: ignore[no-any-return]
+        return self._frame("infections")
 
     def plot(self, path: str | Path | None = None) -> Figure:
         """Draw the run's chart: new infections by source, people infected by stage, deaths.

@@ -202,7 +202,7 @@ def _on_dask(
             "running on a Dask cluster needs the dask extra: pip install 'containment-sim[dask]'"
         ) from None
     try:
-        client = Client(scheduler, timeout=DASK_CONNECT_SECONDS)
+        client = Client(scheduler, timeout=DASK_CONNECT_SECONDS)  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError, ValueError, TypeError) as exc:
         text = str(exc).strip().splitlines()
         raise InputError(
@@ -212,7 +212,7 @@ def _on_dask(
         futures = client.map(fn, [jobs[i] for i in todo], pure=False)
         where = {future.key: i for future, i in zip(futures, todo, strict=True)}
         try:
-            for future in as_completed(futures):
+            for future in as_completed(futures):  # type: ignore[no-untyped-call]
                 i = where[future.key]
                 try:
                     result = future.result()
@@ -225,5 +225,5 @@ def _on_dask(
                     raise _failed(jobs[i], exc, describe) from exc
                 store(i, result)
         except BaseException:
-            client.cancel(futures)
+            client.cancel(futures)  # type: ignore[no-untyped-call]
             raise

@@ -144,25 +144,25 @@ class Disease(StrictModel):
     """
 
     latent_period: Distribution = Field(
-        default_factory=lambda: Distribution(**defaults.LATENT_PERIOD)
+        default_factory=lambda: Distribution.model_validate(defaults.LATENT_PERIOD)
     )
     presymptomatic_period: Distribution = Field(
-        default_factory=lambda: Distribution(**defaults.PRESYMPTOMATIC_PERIOD)
+        default_factory=lambda: Distribution.model_validate(defaults.PRESYMPTOMATIC_PERIOD)
     )
     asymptomatic_period: Distribution = Field(
-        default_factory=lambda: Distribution(**defaults.ASYMPTOMATIC_PERIOD)
+        default_factory=lambda: Distribution.model_validate(defaults.ASYMPTOMATIC_PERIOD)
     )
     infectious_after_onset: Distribution = Field(
-        default_factory=lambda: Distribution(**defaults.INFECTIOUS_AFTER_ONSET)
+        default_factory=lambda: Distribution.model_validate(defaults.INFECTIOUS_AFTER_ONSET)
     )
     onset_to_recovery: Distribution = Field(
-        default_factory=lambda: Distribution(**defaults.ONSET_TO_RECOVERY)
+        default_factory=lambda: Distribution.model_validate(defaults.ONSET_TO_RECOVERY)
     )
     onset_to_death: Distribution = Field(
-        default_factory=lambda: Distribution(**defaults.ONSET_TO_DEATH)
+        default_factory=lambda: Distribution.model_validate(defaults.ONSET_TO_DEATH)
     )
     pcr_positive_after_onset: Distribution = Field(
-        default_factory=lambda: Distribution(**defaults.PCR_POSITIVE_AFTER_ONSET)
+        default_factory=lambda: Distribution.model_validate(defaults.PCR_POSITIVE_AFTER_ONSET)
     )
     asymptomatic_fraction: AgeTable = Field(
         default_factory=lambda: list(defaults.ASYMPTOMATIC_FRACTION)
@@ -387,10 +387,10 @@ def measure_types() -> dict[str, type[MeasureSpec]]:
     return MEASURE_TYPES
 
 
-_M = TypeVar("_M", bound=type[MeasureSpec])
+_M = TypeVar("_M", bound=MeasureSpec)
 
 
-def register_measure_type(cls: _M) -> _M:
+def register_measure_type(cls: type[_M]) -> type[_M]:
     """Class decorator registering a measure parameter model under its ``type`` default."""
     name = cls.model_fields["type"].default
     if not isinstance(name, str):
@@ -417,7 +417,7 @@ class Scenario(StrictModel):
     importation: Importation = Field(default_factory=Importation)
     mobility: Mobility = Field(default_factory=Mobility)
     measures: dict[SafeName, SerializeAsAny[MeasureSpec]] = Field(default_factory=dict)
-    strategies: dict[SafeName, list[str]] = Field(default_factory=lambda: {"none": []})
+    strategies: dict[SafeName, list[str]] = Field(default_factory=lambda: {"none": list[str]()})
     strategy: str = "none"
 
     @field_validator("dt")

@@ -44,12 +44,12 @@ class Calendar:
         """File ``agents`` as due at ``times`` (``inf`` and times past the horizon are dropped)."""
         if agents.size == 0:
             return
-        times = np.broadcast_to(np.asarray(times, dtype=float), agents.shape)
-        finite = np.isfinite(times)
-        agents, times = agents[finite], times[finite]
+        when = np.broadcast_to(np.asarray(times, dtype=float), agents.shape)
+        finite = np.isfinite(when)
+        agents, when = agents[finite], when[finite]
         if agents.size == 0:
             return
-        step = np.maximum(self.step_of(times), self._next)
+        step = np.maximum(self.step_of(when), self._next)
         keep = step < self.n_steps
         agents, step = agents[keep], step[keep]
         if agents.size == 0:
@@ -88,7 +88,8 @@ class Calendar:
             return distinct(agents)
         position = np.arange(agents.size, dtype=np.int32)
         self._last_seen[agents] = position
-        return agents[self._last_seen[agents] == position]
+        out: np.ndarray = agents[self._last_seen[agents] == position]
+        return out
 
     def __len__(self) -> int:
         """Entries still filed (stale ones included)."""

@@ -43,7 +43,8 @@ def extinction_probability(r0: float, k: float | None = None) -> float:
     def pgf(q: float) -> float:
         if k is None:
             return math.exp(-r0 * (1.0 - q))
-        return (1.0 + (r0 / k) * (1.0 - q)) ** (-k)
+        out: float = (1.0 + (r0 / k) * (1.0 - q)) ** (-k)
+        return out
 
     return float(brentq(lambda q: pgf(q) - q, 0.0, 1.0 - 1e-12))
 
@@ -53,4 +54,5 @@ def growth_rate_gamma(r0: float, mean: float, sd: float) -> float:
 
     ``r = (mean / sd^2) (r0^(sd^2 / mean^2) - 1)`` (Wallinga & Lipsitch 2007).
     """
-    return (mean / sd**2) * (r0 ** (sd**2 / mean**2) - 1.0)
+    out: float = (mean / sd**2) * (r0 ** (sd**2 / mean**2) - 1.0)
+    return out

@@ -107,7 +107,8 @@ def _events(rng: np.random.Generator, mean: np.ndarray) -> np.ndarray:
     spacing = np.cumsum(rng.standard_exponential(n + 1))
     position = spacing[:-1] * (cum[-1] / spacing[-1])
     which = np.searchsorted(cum, position, side="right")
-    return np.minimum(which, mean.size - 1)
+    out: np.ndarray = np.minimum(which, mean.size - 1)
+    return out
 
 
 def _layer(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 
@@ -182,7 +183,8 @@ class World:
             factor[waiting] = other
         else:
             factor[waiting] = household
-        return factor
+        out: np.ndarray | None = factor
+        return out
 
     def keep_apart(
         self,
@@ -201,23 +203,24 @@ class World:
         Returns:
             The agents whose status changed.
         """
-        until = np.broadcast_to(np.asarray(until, dtype=float), idx.shape)
+        ends = np.broadcast_to(np.asarray(until, dtype=float), idx.shape)
         idx, first = distinct_first(idx)
-        until = until[first]
+        ends = ends[first]
         keep = (self.state[idx] != State.DEAD) & (self.isolation[idx] <= status)
-        idx, until = idx[keep], until[keep]
+        idx, ends = idx[keep], ends[keep]
         if status >= Isolation.WAITING:
             recovered = self.state[idx] == State.RECOVERED
-            until = np.where(recovered, self.pcr_until[idx], np.inf)
+            ends = np.where(recovered, self.pcr_until[idx], np.inf)
         same = self.isolation[idx] == status
         self.isolation_until[idx] = np.where(
-            same, np.maximum(self.isolation_until[idx], until), until
+            same, np.maximum(self.isolation_until[idx], ends), ends
         )
         if status == Isolation.HOME:
             self.compliance[idx] = compliance
         self._set_status(idx, status)
         self._file(idx)
-        return idx[~same]
+        out: np.ndarray = idx[~same]
+        return out
 
     def _set_status(self, idx: np.ndarray, status: int | np.ndarray) -> None:
         """Change the isolation status of ``idx``, keeping the per-region counts."""
@@ -227,6 +230,14 @@ class World:
         flat -= np.bincount(region * n + self.isolation[idx], minlength=flat.size)
         self.isolation[idx] = status
         flat += np.bincount(region * n + self.isolation[idx], minlength=flat.size)
+
+    def end_isolation(self, idx: np.ndarray) -> None:
+        """End the quarantine or isolation of ``idx`` now (an exact discharge).
+
+        Their entries in the release calendar become stale and are skipped.
+        """
+        self.isolation_until[idx] = np.inf
+        self._set_status(idx, Isolation.NONE)
 
     def reschedule(self, idx: np.ndarray, until: float | np.ndarray) -> None:
         """Move the end of the quarantine or isolation of ``idx`` (kept apart) to ``until``."""
@@ -246,9 +257,10 @@ class World:
         or after death.
         """
         state = self.state[idx]
-        return (
+        out: np.ndarray = (
             (state >= State.PRESYMPTOMATIC) & (state <= State.RECOVERED) & (t < self.pcr_until[idx])
         )
+        return out
 
     def after_transitions(self, recovered: np.ndarray | None, dead: np.ndarray | None) -> None:
         """End isolation at death; schedule the discharge of isolated people who recovered.
@@ -388,12 +400,12 @@ class AgentView:
 
     state: memoryview
     flags: memoryview
-    t_next: memoryview
+    t_next: memoryview[float]
     present: memoryview
     location: memoryview
-    infection_time: memoryview
-    infectiousness: memoryview
-    pcr_until: memoryview
+    infection_time: memoryview[float]
+    infectiousness: memoryview[float]
+    pcr_until: memoryview[float]
     infector: memoryview
     source: memoryview
     region: memoryview
@@ -416,4 +428,5 @@ class AgentView:
             region=pop.region, household=pop.household, community=pop.community,
             age_band=pop.age_band,
         )  # fmt: skip
-        return cls(**{name: memoryview(a) for name, a in arrays.items()})
+        views: dict[str, memoryview[Any]] = {name: memoryview(a) for name, a in arrays.items()}
+        return cls(**views)

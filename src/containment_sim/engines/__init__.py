@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from containment_sim.engines.base import ProgressHook
+from containment_sim.engines.context import ProgressHook
 from containment_sim.engines.vectorized import VectorizedEngine
 from containment_sim.results import Result
 from containment_sim.scenario import Scenario

@@ -14,34 +14,33 @@ Natural history and transmission are timed events:
   candidate events at the upper rate ``m_j * w_max * sum_l beta_l`` (m_j: j's individual
   multiplier, fixed for its infection), each accepted with its current probability.
 
-These one-agent events are SimPy timeouts with a callback (no generator per agent) and read
-and write the agents' arrays through memoryviews; their random numbers come from buffered
-streams, and stock and flow counts are kept as plain numbers until the end of the day.
+These one-agent events are SimPy timeouts with a callback (no generator per agent); how they
+are kept cheap (memoryviews, a tally of plain numbers, the garbage collector) is explained
+and measured in :mod:`~containment_sim.engines.fastpath`.
 
 Travellers are SimPy processes on the roads (:mod:`~containment_sim.engines.journeys`), labs
 and tracing teams are SimPy processes working through their queues
 (:class:`~containment_sim.measures.base.Server`). Everything else is shared with the vectorized
-engine (:class:`~containment_sim.engines.base.EngineBase`): measures and bookkeeping run on a
+engine (:class:`~containment_sim.engines.context.EngineContext`): measures and bookkeeping run on a
 clock that ticks every ``dt`` (measures' ``before_transmission``, releases, contact factors).
 As ``dt`` shrinks, the vectorized engine converges to this one.
 """
 
 from __future__ import annotations
 
-import gc
 from bisect import bisect_right
-from collections.abc import Generator, Iterator
-from contextlib import contextmanager
+from collections.abc import Generator, Sequence
 from math import log
 from random import Random
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import simpy
 from simpy.events import Timeout
 
 from containment_sim.disease import N_FLAG_KEYS as _N_FLAG_KEYS
-from containment_sim.engines.base import _ENTRY_COLUMN, _N_STATES, EngineBase, ProgressHook
+from containment_sim.engines.context import _ENTRY_COLUMN, _N_STATES, EngineContext, ProgressHook
+from containment_sim.engines.fastpath import Tally, fewer_collections
 from containment_sim.engines.journeys import Journeys
 from containment_sim.engines.plan import STEP
 from containment_sim.layers import Mixing
@@ -67,16 +66,21 @@ MAX_PICKS = 10_000
 """Rejection-sampling attempts to find a contact in a group before giving up."""
 
 
-class DESEngine(EngineBase):
+class DESEngine(EngineContext):
     """Runs one scenario in continuous time with SimPy.
 
     Args:
         scenario: The scenario to run (``dt`` sets the tick of the measures' clock).
         check: Verify the invariants at every tick (for tests; slower).
+        gc_threshold: If given, the garbage collector's youngest generation runs every this
+            many allocations during the run (e.g. 10,000 instead of Python's 700: faster, see
+            :func:`~containment_sim.engines.fastpath.fewer_collections`); the setting is
+            restored afterwards. By default the collector is left alone.
     """
 
-    def __init__(self, scenario: Scenario, *, check: bool = False):
+    def __init__(self, scenario: Scenario, *, check: bool = False, gc_threshold: int | None = None):
         super().__init__(scenario, check=check)
+        self.gc_threshold = gc_threshold
         self.env = simpy.Environment()
         pop = self.population
         w_max = float(self.progression.weight.max())
@@ -84,6 +88,7 @@ class DESEngine(EngineBase):
         for m in self.measures:
             for key, rate in m.extra_layer_rates().items():
                 bounds[key] = max(bounds.get(key, 0.0), rate)
+        self._declared = frozenset(bounds)
         # contacts by thinning: candidates at the constant rate w_max * sum of the bounds, a
         # layer chosen in proportion to its bound, accepted with beta_l w_j f_j / (bound_l w_max)
         self.keys = [k for k, b in bounds.items() if b > 0]
@@ -106,9 +111,8 @@ class DESEngine(EngineBase):
         self._transition_cb, self._contact_cb = self._on_transition, self._on_contact
         self.agents = AgentView.of(self.world)
         # one-agent bookings as plain numbers, added to the arrays by _flush
-        self._stock_delta = [0] * self.stocks.size
-        self._n_flows = self.recorder.flows.shape[2]
-        self._flow_delta = [0] * (pop.n_regions * self._n_flows)
+        self.tally = Tally(self.stocks, self.recorder.flows.shape[2])
+        self._n_flows = self.tally.n_flows
         self._household_start: list[int] = pop.household_start.tolist()
         self._community_start: list[int] = pop.community_start.tolist()
         self._region_span: list[tuple[int, int, list[int]]] = []
@@ -131,7 +135,7 @@ class DESEngine(EngineBase):
         self.env.process(self._clock(progress))
         for m, server in self.servers:
             self.env.process(self._serve(m, server))
-        with _fewer_collections():
+        with fewer_collections(self.gc_threshold):
             self.env.run(until=self.scenario.days)
         self._end_day(self.scenario.days - 1)
         if progress is not None:
@@ -141,6 +145,10 @@ class DESEngine(EngineBase):
     def _setup_run(self) -> None:
         super()._setup_run()
         self.journeys.setup()
+        for service in self._shared():
+            service.start_processes(self.env)
+        for m in self.measures:
+            m.start_processes(self, self.env)
 
     def _clock(self, progress: ProgressHook | None) -> Generator[simpy.Event, Any, None]:
         """Day starts and ends, and the measures' tick every ``dt``."""
@@ -215,6 +223,13 @@ class DESEngine(EngineBase):
         """
         everyone = self._everyone
         self.layers = {mx.key: mx for mx in self._mixings(t)}
+        undeclared = sorted(set(self.layers) - self._declared)
+        if undeclared:
+            raise ValueError(
+                f"extra mixing layer(s) {', '.join(undeclared)} not declared by the measure's "
+                "extra_layer_rates(): the discrete-event engine draws contacts only in "
+                "declared layers"
+            )
         self.members = {}
         for k, key in enumerate(self.keys):
             mx = self.layers.get(key)
@@ -244,18 +259,18 @@ class DESEngine(EngineBase):
         """Measures' day start, today's road conditions, and today's journeys set out."""
         for m in self.active_measures(day + 0.5, "start_day"):
             m.start_day(self, day)
-        t, movement = day + 0.5, self.movement
-        movement.road_conditions(t)
+        t, travel = day + 0.5, self.travel
+        travel.road_conditions(t)
         visited = [a for _, _, visitors in self._region_span for a in visitors]
         self.world.location[visited] = self.population.region[visited]  # everyone home
         self.region_size = self.home_size.copy()
         self._clear_visitors()
-        self.journeys.trips(day, *movement.trips(t, through_roads=False))
-        self.journeys.departures(day, *movement.leavers(t, through_roads=False))
+        self.journeys.trips(day, *travel.trips(t, through_roads=False))
+        self.journeys.departures(day, *travel.leavers(t, through_roads=False))
 
     def _arrivals(self, t: float) -> None:
         """Returnees due at the boundary before the next tick set out on their way home."""
-        self.journeys.arrivals(*self.movement.arriving(t, t + self.scenario.dt))
+        self.journeys.arrivals(*self.travel.arriving(t, t + self.scenario.dt))
 
     def visit(self, agent: int, region: int) -> None:
         """A day-tripper reaches ``region``: it mixes there until the end of the day."""
@@ -269,7 +284,7 @@ class DESEngine(EngineBase):
         self.region_size[home] -= 1
         self.region_size[region] += 1
         self._region_span[region][2].append(agent)
-        self._flow_delta[agents.region[agent] * self._n_flows + self._travellers_column] += 1
+        self.tally.flow[agents.region[agent] * self._n_flows + self._travellers_column] += 1
 
     def launch(self, agent: int) -> None:
         """Start the course of an agent infected outside the contact events (a returnee)."""
@@ -291,14 +306,15 @@ class DESEngine(EngineBase):
 
         Books the stock change and the day's count as plain numbers (see :meth:`_flush`).
         """
-        i, env, agents = event.value, self.env, self.agents
+        i = cast(int, event.value)
+        env, agents = self.env, self.agents
         now, t_next = env.now, agents.t_next[i]
         if t_next > now:  # rescheduled (e.g. an imported course set again)
             if t_next < _INF:
                 Timeout(env, t_next - now, i).callbacks.append(self._transition_cb)
             return
         self.events += 1
-        advance, stocks = self.progression.advance_one, self._stock_delta
+        advance, stocks, flows = self.progression.advance_one, self.tally.stock, self.tally.flow
         region = agents.region[i]
         base, flow_base = region * _N_STATES, region * self._n_flows
         while t_next <= now:
@@ -308,7 +324,7 @@ class DESEngine(EngineBase):
             stocks[base + new] += 1
             column = self._entry_column[new]
             if column >= 0:
-                self._flow_delta[flow_base + column] += 1
+                flows[flow_base + column] += 1
             if new == _P:
                 self._start_contacts(i)
             if new >= _R or self._progression_hooks:
@@ -338,12 +354,7 @@ class DESEngine(EngineBase):
 
     def _flush(self) -> None:
         """Add the one-agent bookings kept as plain numbers to the stock book and today's flows."""
-        self.stocks += np.array(self._stock_delta).reshape(self.stocks.shape)
-        self.recorder.flows[self.day] += np.array(self._flow_delta).reshape(
-            self.recorder.flows.shape[1:]
-        )
-        self._stock_delta = [0] * len(self._stock_delta)
-        self._flow_delta = [0] * len(self._flow_delta)
+        self.tally.flush(self.stocks, self.recorder.flows[self.day])
 
     def _end_day(self, day: int) -> None:
         self._flush()
@@ -362,7 +373,8 @@ class DESEngine(EngineBase):
 
     def _on_contact(self, event: simpy.Event) -> None:
         """One candidate contact of infectious agent j (thinning at the constant upper rate)."""
-        j, agents, rand = event.value, self.agents, self._random
+        j = cast(int, event.value)
+        agents, rand = self.agents, self._random
         self.events += 1
         state = agents.state[j]
         if state < _P or state > _I:
@@ -398,9 +410,10 @@ class DESEngine(EngineBase):
         if self._infection_hooks:
             self._infected_now(now, np.array([i]), np.array([infector]))
         region = self.agents.region[i]
-        self._stock_delta[region * _N_STATES + _S] -= 1
-        self._stock_delta[region * _N_STATES + _S + 1] += 1
-        flows, base = self._flow_delta, region * self._n_flows
+        stocks = self.tally.stock
+        stocks[region * _N_STATES + _S] -= 1
+        stocks[region * _N_STATES + _S + 1] += 1
+        flows, base = self.tally.flow, region * self._n_flows
         for column in self._infection_columns[source]:
             flows[base + column] += 1
         Timeout(self.env, t_next - now, i).callbacks.append(self._transition_cb)
@@ -416,6 +429,7 @@ class DESEngine(EngineBase):
         """
         agents, kind = self.agents, self._kind[k]
         order: Any = None
+        extra: Sequence[int]
         if kind == _REGION_KIND:
             g = agents.location[j]
             lo, hi, extra = self._region_span[g]
@@ -452,22 +466,6 @@ class DESEngine(EngineBase):
                 if kind != _REGION_KIND or location[cand] == g:
                     return cand
         return -1
-
-
-@contextmanager
-def _fewer_collections(threshold: int = 10_000) -> Iterator[None]:
-    """Run the cyclic garbage collector's youngest generation less often, then restore it.
-
-    Each event allocates a few short-lived objects; at Python's default threshold (700) the
-    collector runs every few hundred events and takes about a fifth of the run. Events make
-    no reference cycles, so collecting less often only delays freeing the few that others make.
-    """
-    old = gc.get_threshold()
-    gc.set_threshold(threshold, *old[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
 
 
 def _members(layer: Mixing, susceptible: np.ndarray | None) -> tuple[np.ndarray, list[int]]:

@@ -13,7 +13,7 @@ Three kinds of journey:
   the day; a trip that would arrive after midnight (a long queue) is over without a visit.
   Blocked, turned back or detected, the traveller stays (or goes back) home.
 - ``arrival``: a returnee from the epicentre, at the city boundary at its planned time. A
-  returnee whose way home is closed does not come (``Movement.arriving``, one draw over the
+  returnee whose way home is closed does not come (``Travel.arriving``, one draw over the
   route's roads, shared with the vectorized engine); one turned back at the entry road's
   checkpoint does not come either. The returnee enters the city (and is infected with the
   epicentre's prevalence) on leaving the entry road's stop, or at the boundary if there is
@@ -30,31 +30,54 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from random import Random
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 import simpy
 from simpy.events import Timeout
 
-from containment_sim.measures.base import Measure, Traveller
+from containment_sim.measures.base import Context, Measure, Traveller
 
 if TYPE_CHECKING:
-    from containment_sim.engines.des import DESEngine
+    from containment_sim.engines.travel import Travel
 
-__all__ = ["Journeys"]
+__all__ = ["Journeys", "Roadside"]
 
 KINDS = ("trip", "arrival", "departure")
-"""Journey kinds, in the order of the rows of ``Movement.flows``."""
+"""Journey kinds, in the order of the rows of ``Travel.flows``."""
+
+
+class Roadside(Context, Protocol):
+    """What journeys need from the engine running them: the narrow travel interface.
+
+    Besides the measures' context (the stops on a road act through it): the SimPy
+    environment, the measures of the run, the day's travel decisions shared with the
+    vectorized engine (road pass probabilities, entering, welcoming, blocking and exporting
+    people), and two things only the discrete-event engine does: a day-tripper reaching its
+    destination (``visit``) and the course of a returnee infected on entering (``launch``).
+    """
+
+    env: simpy.Environment
+    measures: list[Measure]
+    travel: Travel
+
+    def visit(self, agent: int, region: int) -> None:
+        """A day-tripper reaches ``region`` and mixes there until the end of the day."""
+        ...
+
+    def launch(self, agent: int) -> None:
+        """Start the course of an agent infected on entering the city."""
+        ...
 
 
 class Journeys:
     """Starts and runs the journeys of a discrete-event run.
 
     Args:
-        engine: The running discrete-event engine.
+        engine: The running discrete-event engine, seen through :class:`Roadside`.
     """
 
-    def __init__(self, engine: DESEngine):
+    def __init__(self, engine: Roadside):
         self.engine = engine
         self.env = engine.env
         self.network = engine.network
@@ -121,15 +144,16 @@ class Journeys:
     # --- a journey without stops: timed events only -------------------------------------------
     def _set_out(self, event: simpy.Event) -> None:
         """Roads drawn as the traveller sets out; its entry and arrival are single events."""
-        agent, kind, path, destination = event.value
-        engine, env, flows = self.engine, self.env, self.engine.movement.flows
+        start = cast(tuple[int, str, tuple[int, ...], int], event.value)
+        agent, kind, path, destination = start
+        engine, env, flows = self.engine, self.env, self.engine.travel.flows
         row, hours = KINDS.index(kind), 0.0
         traveller = Traveller(agent, kind, env.now, lambda: None)
         traveller.enter = lambda: self._enter(traveller)
         if kind == "arrival":
             self._enter(traveller)
         for road in path:
-            if kind != "arrival" and self.random() >= engine.movement.road_pass[road]:
+            if kind != "arrival" and self.random() >= engine.travel.road_pass[road]:
                 return  # the road is closed to this traveller: back home
             flows[row, road] += 1
             hours += self.length[road] / self.km_per_day
@@ -137,7 +161,7 @@ class Journeys:
         end.callbacks.append(self._arrive_event)
 
     def _arrive_event(self, event: simpy.Event) -> None:
-        self._arrive(*event.value)
+        self._arrive(*cast(tuple[Traveller, int], event.value))
 
     # --- a journey with stops: a SimPy process --------------------------------------------
     def _journey(
@@ -151,7 +175,7 @@ class Journeys:
         roads, k, avoid = list(path), 0, set()
         while k < len(roads):
             road = roads[k]
-            if kind != "arrival" and self.random() >= engine.movement.road_pass[road]:
+            if kind != "arrival" and self.random() >= engine.travel.road_pass[road]:
                 return  # the road is closed to this traveller: back home
             outcome = "screened"
             for stop in self.stops[road]:
@@ -172,11 +196,11 @@ class Journeys:
                 outcome = "turned_back"
             if outcome == "turned_back":
                 if kind == "arrival" and traveller.outside:
-                    engine.movement.blocked(traveller.agents)
+                    engine.travel.blocked(traveller.agents)
                 return
             if kind == "arrival" and traveller.outside:
                 self._enter(traveller)
-            engine.movement.flows[KINDS.index(kind), road] += 1
+            engine.travel.flows[KINDS.index(kind), road] += 1
             if traveller.stopped:
                 return  # detected and isolated
             if self.length[road] > 0:
@@ -194,7 +218,7 @@ class Journeys:
             return
         traveller.outside = False
         traveller.at = self.env.now  # measures see the time the returnee came into the city
-        engine.movement.enter(traveller.agents, np.array([self.env.now]))
+        engine.travel.enter(traveller.agents, np.array([self.env.now]))
         engine.launch(traveller.agent)
 
     def _arrive(self, traveller: Traveller, destination: int) -> None:
@@ -204,8 +228,8 @@ class Journeys:
             if int(self.env.now) == int(traveller.at):  # a trip arriving after midnight is over
                 engine.visit(agent, destination)
         elif traveller.kind == "departure":
-            engine.movement.export(traveller.agents)
+            engine.travel.export(traveller.agents)
         else:
             self._enter(traveller)
             t = self.env.now
-            engine.movement.welcome(traveller.record(), t, t + 1e-9)
+            engine.travel.welcome(traveller.record(), t, t + 1e-9)

@@ -62,7 +62,12 @@ STEP: tuple[Phase, ...] = (
         "quarantines that ended and isolations of the discharged end (a calendar)",
         "the same",
     ),
-    Phase("results", "lab results due come back; positives are confirmed", "the same"),
+    Phase(
+        "results",
+        "the shared services advance (`Service.advance`): lab results due come back; "
+        "positives are confirmed",
+        "the same",
+    ),
     Phase(
         "measures",
         "measures' `before_transmission` (care seeking, tracing reaches contacts, admissions "
@@ -85,7 +90,8 @@ STEP: tuple[Phase, ...] = (
 DAY_END: tuple[Phase, ...] = (
     Phase(
         "end_day",
-        "stocks per region; measures' `end_day` (their tables); the roads table",
+        "stocks per region (the engine's, then each service's and each measure's `stocks`); "
+        "measures' `end_day` (their tables); the roads table",
         "the same",
     ),
 )

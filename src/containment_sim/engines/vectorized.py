@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from containment_sim.disease import N_FLAG_KEYS
-from containment_sim.engines.base import EngineBase, ProgressHook
+from containment_sim.engines.context import EngineContext, ProgressHook
 from containment_sim.engines.plan import STEP
 from containment_sim.measures.base import random_round
 from containment_sim.results import Result
@@ -28,7 +28,7 @@ __all__ = ["ProgressHook", "VectorizedEngine"]
 _P, _I = int(State.PRESYMPTOMATIC), int(State.SYMPTOMATIC)
 
 
-class VectorizedEngine(EngineBase):
+class VectorizedEngine(EngineContext):
     """Runs one scenario (its selected ``strategy``) with the fixed-step vectorized model.
 
     Args:
@@ -66,7 +66,7 @@ class VectorizedEngine(EngineBase):
     # --- the phases of a step (engines.plan.STEP) ------------------------------------------
     def _arrivals(self, t: float) -> None:
         """Returnees arriving in ``[t, t + dt)``."""
-        self.movement.arrivals(t, t + self.scenario.dt)
+        self.travel.arrivals(t, t + self.scenario.dt)
 
     def _progression(self, t: float) -> None:
         mid = t + self.scenario.dt / 2

@@ -31,6 +31,7 @@ import numpy as np
 from containment_sim.layers import Mixing
 from containment_sim.network import RoadNetwork
 from containment_sim.population import Population
+from containment_sim.report import Report
 from containment_sim.scenario import MeasureSpec, Scenario, Schedule, register_measure_type
 from containment_sim.world import Isolation, State, World
 
@@ -41,6 +42,7 @@ __all__ = [
     "LayerRates",
     "Measure",
     "Server",
+    "Service",
     "Traveller",
     "build_measures",
     "places",
@@ -188,7 +190,8 @@ class Crossing:
 
     def on_road(self, road: int) -> np.ndarray:
         """Mask of people whose route uses ``road``."""
-        return self.route_roads[self.route, road]
+        out: np.ndarray = self.route_roads[self.route, road]
+        return out
 
 
 class Traveller:
@@ -240,6 +243,8 @@ class Measure:
     """
 
     spec_type: ClassVar[type[MeasureSpec]] = MeasureSpec
+    report: ClassVar[Report | None] = None
+    """The columns and summary keys this measure type adds to a run's result."""
 
     def __init__(self, name: str, spec: MeasureSpec, scenario: Scenario):
         self.name = name
@@ -343,6 +348,55 @@ class Measure:
 
     def end_day(self, ctx: Context, day: int) -> None:
         """Called at the end of each day (record the day's outputs here)."""
+
+    def start_processes(self, ctx: Context, env: Any) -> None:
+        """Discrete-event engine only: create SimPy resources or processes in ``env``.
+
+        Called once for every measure of the strategy, after every ``setup``.
+        """
+
+    def stocks(self, ctx: Context, day: int) -> dict[str, np.ndarray]:
+        """The end-of-day stocks this measure's ``report`` declares, by home region.
+
+        Called at the end of every day, in force or not (a quarantine outlives its measure),
+        before any measure's ``end_day``.
+        """
+        return {}
+
+
+class Service:
+    """A part of the model that several measures share, one per run: the case book, the sites.
+
+    Measures reach it with ``ctx.service(ServiceClass)``, which creates it (``Service(ctx)``)
+    on first use. The engines call the hooks below on every service created so far, whatever
+    measures are in force; they know no service by name.
+
+    Args:
+        ctx: The running simulation.
+    """
+
+    report: ClassVar[Report | None] = None
+    """The columns and summary keys this service adds to a run's result."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
+    def advance(self, t: float) -> None:
+        """Called at every step (or tick) before the measures act: e.g. lab results come back."""
+
+    def stocks(self, t: float) -> dict[str, np.ndarray]:
+        """The end-of-day stocks its ``report`` declares, by home region (at time ``t``)."""
+        return {}
+
+    def final(self) -> dict[str, Any]:
+        """Values for the summary known only at the end of the run."""
+        return {}
+
+    def start_processes(self, env: Any) -> None:
+        """Discrete-event engine only: create its SimPy resources and processes in ``env``."""
+
+    def check(self) -> None:
+        """Raise ``InvariantError`` unless the service agrees with the world (tests only)."""
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ longer PCR-positive.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from enum import IntEnum
 from typing import Any
 
@@ -24,10 +24,20 @@ import numpy as np
 from containment_sim.agentsets import AgentSet
 from containment_sim.arrays import distinct
 from containment_sim.errors import invariant
-from containment_sim.measures.base import Context
+from containment_sim.measures.base import Context, Service
+from containment_sim.report import (
+    Flow,
+    Report,
+    Series,
+    Stock,
+    SummaryKey,
+    SummaryValue,
+    Table,
+    column,
+)
 from containment_sim.world import Isolation, State
 
-__all__ = ["CaseBook", "ContactStatus", "Priority"]
+__all__ = ["CASES", "CaseBook", "ContactStatus", "Priority"]
 
 
 class Priority(IntEnum):
@@ -48,11 +58,64 @@ class ContactStatus(IntEnum):
 
 ConfirmListener = Callable[[Context, float, np.ndarray], None]
 
-DAILY_COUNTS = ("n_suspected", "n_confirmed_active", "n_contacts_observed", "n_site_overflow")
-"""The end-of-day stocks the case book reports, by home region."""
+
+def _confirmed(ts: Series, tables: Mapping[str, Table], final: Mapping[str, Any]) -> int:
+    return int(column(ts, "new_confirmed").sum())
 
 
-class CaseBook:
+def _confirmed_day(last: bool) -> SummaryValue:
+    def value(ts: Series, tables: Mapping[str, Table], final: Mapping[str, Any]) -> int | None:
+        daily = column(ts, "new_confirmed")
+        if not daily.sum():
+            return None
+        return int(np.flatnonzero(daily)[-1]) if last else int(np.argmax(daily))
+
+    return value
+
+
+def _total(name: str) -> SummaryValue:
+    def value(ts: Series, tables: Mapping[str, Table], final: Mapping[str, Any]) -> int:
+        return int(column(ts, name).sum())
+
+    return value
+
+
+def _deaths_confirmed(ts: Series, tables: Mapping[str, Table], final: Mapping[str, Any]) -> int:
+    return int(final.get("deaths_confirmed", 0))
+
+
+def _cfr(ts: Series, tables: Mapping[str, Table], final: Mapping[str, Any]) -> float | None:
+    confirmed = _confirmed(ts, tables, final)
+    return _deaths_confirmed(ts, tables, final) / confirmed if confirmed else None
+
+
+CASES = Report(
+    "cases",
+    flows=(
+        Flow("new_confirmed", "cases confirmed", "cum_confirmed"),
+        Flow("new_confirmed_lab", "cases confirmed by a positive test", "cum_confirmed_lab"),
+        Flow("new_confirmed_clinical", "cases diagnosed clinically"),
+    ),
+    stocks=(
+        Stock("n_suspected", "suspected cases awaiting a result"),
+        Stock("n_confirmed_active", "confirmed cases still isolated"),
+        Stock("n_contacts_observed", "traced contacts under observation"),
+        Stock("n_site_overflow", "contacts at home because the quarantine sites were full"),
+    ),
+    summary=(
+        SummaryKey("confirmed", _confirmed, "cases confirmed"),
+        SummaryKey("confirmed_lab", _total("new_confirmed_lab"), "confirmed by a test"),
+        SummaryKey("confirmed_clinical", _total("new_confirmed_clinical"), "clinically"),
+        SummaryKey("peak_confirmed_day", _confirmed_day(False), "day most cases were confirmed"),
+        SummaryKey("last_confirmed_day", _confirmed_day(True), "last day a case was confirmed"),
+        SummaryKey("deaths_confirmed", _deaths_confirmed, "deaths among confirmed cases"),
+        SummaryKey("cfr_confirmed", _cfr, "case fatality ratio among confirmed cases"),
+    ),
+)
+"""What the case book reports."""
+
+
+class CaseBook(Service):
     """Suspected and confirmed cases, the test queue, the lab, and traced contacts.
 
     Attributes:
@@ -67,9 +130,11 @@ class CaseBook:
         listeners: Called with ``(ctx, t, agents)`` when agents are confirmed.
     """
 
+    report = CASES
+
     def __init__(self, ctx: Context):
+        super().__init__(ctx)
         n = ctx.population.size
-        self.ctx = ctx
         self.confirmed_time = np.full(n, np.inf)
         self.requested = np.zeros(n, dtype=bool)
         self.contact = np.zeros(n, dtype=np.int8)
@@ -150,7 +215,8 @@ class CaseBook:
         if dead.any():
             self.requested[agents[dead]] = False
             self.suspects.discard(agents[dead])
-        return agents[~dead]
+        out: np.ndarray = agents[~dead]
+        return out
 
     def to_lab(self, agents: np.ndarray, result_time: np.ndarray, positive: np.ndarray) -> None:
         """Samples taken: results come back at ``result_time``."""
@@ -176,6 +242,10 @@ class CaseBook:
         agents, positive = self.results(t)
         if agents.size:
             self.confirm(agents[positive], t)
+
+    def advance(self, t: float) -> None:
+        """Lab results come back whether or not a lab is still open (every step or tick)."""
+        self.deliver(t)
 
     def confirm(self, agents: np.ndarray, t: float, how: str = "lab") -> np.ndarray:
         """Confirm cases: isolate them and notify the listeners; returns the newly confirmed.
@@ -246,8 +316,8 @@ class CaseBook:
         cases = self.isolated_cases.members()
         self.isolated_cases.keep(world.isolation[cases] >= Isolation.WAITING)
 
-    def daily_counts(self, t: float) -> dict[str, np.ndarray]:
-        """End-of-day stocks by home region (:data:`DAILY_COUNTS`), after :meth:`close`."""
+    def stocks(self, t: float) -> dict[str, np.ndarray]:
+        """End-of-day stocks by home region (those of :data:`CASES`), after :meth:`close`."""
         self.close(t)
         region, n = self.ctx.population.region, self.ctx.population.n_regions
         return {
@@ -257,8 +327,15 @@ class CaseBook:
             "n_site_overflow": self.overflow.counts(region, n),
         }
 
+    def final(self) -> dict[str, Any]:
+        """Deaths among confirmed cases, for the summary."""
+        confirmed = np.flatnonzero(np.isfinite(self.confirmed_time))
+        dead = self.ctx.world.state[confirmed] == State.DEAD
+        return {"deaths_confirmed": int(np.count_nonzero(dead))}
+
     def check(self) -> None:
         """Raise ``InvariantError`` unless the book agrees with the world."""
+        self.end_observation()
         world = self.ctx.world
         site = self.contact == ContactStatus.SITE
         home = self.contact == ContactStatus.HOME

@@ -14,7 +14,7 @@ visit log and queue statistics.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -30,6 +30,7 @@ from containment_sim.measures.base import (
     register,
 )
 from containment_sim.measures.cases import CaseBook, Priority
+from containment_sim.report import Report, Series, SummaryKey, SummaryValue, Table, table_sum
 from containment_sim.scenario import Distribution, Fraction, FractionSchedule, MeasureSpec
 from containment_sim.world import Isolation, State
 
@@ -69,6 +70,28 @@ class CheckpointSpec(MeasureSpec):
         return self.lanes / (self.capacity * scale) if self.capacity > 0 else float("inf")
 
 
+def _checkpoint_total(name: str) -> SummaryValue:
+    def value(ts: Series, tables: Mapping[str, Table], final: Mapping[str, Any]) -> int:
+        return table_sum(tables, "checkpoints", name)
+
+    return value
+
+
+CHECKPOINTS = Report(
+    "checkpoint",
+    summary=tuple(
+        SummaryKey(f"checkpoint_{key}", _checkpoint_total(column), f"{column}, all checkpoints")
+        for key, column in (
+            ("screened", "screened"),
+            ("detections", "detected"),
+            ("unchecked", "unchecked"),
+            ("registered", "registered"),
+        )
+    ),
+)
+"""What checkpoints report: the ``checkpoints`` table summed over days and checkpoints."""
+
+
 @register(CheckpointSpec)
 class Checkpoint(Measure):
     """A staffed checkpoint (值守卡点) screening everyone whose route uses its road.
@@ -84,6 +107,7 @@ class Checkpoint(Measure):
     """
 
     spec: CheckpointSpec
+    report = CHECKPOINTS
 
     def setup(self, ctx: Context) -> None:
         self.road = ctx.network.index(self.spec.road)

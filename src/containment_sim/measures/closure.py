@@ -183,7 +183,8 @@ class CommunityClosure(Measure):
         state = world.state[agents]
         ill = (state == State.SYMPTOMATIC) | (state == State.ILL) | (state == State.DEAD)
         ok = ~ill & (world.isolation[agents] == Isolation.NONE) & world.present[agents]
-        return agents[ok & self.closed[ctx.population.community[agents]]]
+        out: np.ndarray = agents[ok & self.closed[ctx.population.community[agents]]]
+        return out
 
     def _supply(self, ctx: Context, serving: np.ndarray) -> None:
         """Each community's served share and handovers per serving agent today."""
@@ -197,11 +198,13 @@ class CommunityClosure(Measure):
 
     def _replace_agents(self, ctx: Context, t: float) -> None:
         """Agents out of service for ``replace_after`` days hand over to a healthy resident."""
-        agents = self.agents
+        agents, after = self.agents, self.spec.replace_after
+        if after is None:
+            return
         out = ~np.isin(agents, self._serving(ctx)) & self.closed[ctx.population.community[agents]]
         self.out_since[agents[~out]] = np.inf
         self.out_since[agents[out]] = np.minimum(self.out_since[agents[out]], t)
-        due = agents[out & (t - self.out_since[agents] >= self.spec.replace_after)]
+        due = agents[out & (t - self.out_since[agents] >= after)]
         if due.size == 0:
             return
         pop, world = ctx.population, ctx.world
@@ -238,7 +241,8 @@ class CommunityClosure(Measure):
 
     def _confined(self, ctx: Context, agents: np.ndarray) -> np.ndarray:
         """Which of ``agents`` live in a closed community (purchasing agents excepted)."""
-        return self.closed[ctx.population.community[agents]] & ~self.agent[agents]
+        out: np.ndarray = self.closed[ctx.population.community[agents]] & ~self.agent[agents]
+        return out
 
     def contact_factor(
         self, ctx: Context, t: float, layer: str, agents: np.ndarray
@@ -285,11 +289,13 @@ class CommunityClosure(Measure):
         serving = self.serving
 
         def agent_side(x: np.ndarray) -> np.ndarray:
-            return serving[x].astype(np.float32)
+            out: np.ndarray = serving[x].astype(np.float32)
+            return out
 
         def resident_side(x: np.ndarray) -> np.ndarray:
             ok = self._confined(ctx, x) & (world.isolation[x] < Isolation.SITE)
-            return ok.astype(np.float32)
+            out: np.ndarray = ok.astype(np.float32)
+            return out
 
         slots, beta, name = RangeSlots(pop.community_start), self.spec.delivery_beta, self.name
         return [

@@ -10,6 +10,11 @@
   as Wuhan's 方舱 hospitals did. With ``suspected``, suspected cases also need a bed while they
   wait for their result, and leave it when the result is negative.
 
+In the discrete-event engine a case in a bed is discharged at the exact time it may leave
+(recovered and PCR-negative), and the bed goes at once to the first waiting case by triage;
+a death frees its bed at once too. The number of beds follows the ``beds`` schedule, so they
+are a triaged waiting list rather than a fixed-size SimPy resource.
+
 Outputs: the ``hospitals`` table (beds, occupancy, people waiting, severe among them) and the
 daily columns ``n_waiting_bed``, ``new_waiting_bed``, ``new_infections_waiting`` (infections
 caused by cases waiting at home) and ``new_deaths_waiting``.
@@ -17,7 +22,7 @@ caused by cases waiting at home) and ``new_deaths_waiting``.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field, NonNegativeFloat
@@ -25,6 +30,7 @@ from pydantic import Field, NonNegativeFloat
 from containment_sim.agentsets import AgentSet
 from containment_sim.measures.base import Context, Measure, places, register
 from containment_sim.measures.cases import CaseBook
+from containment_sim.report import Flow, Report, Stock
 from containment_sim.scenario import Fraction, MeasureSpec, Schedule, StrictModel, TimePoint
 from containment_sim.world import Flag, Isolation, State
 
@@ -63,11 +69,24 @@ class HospitalSpec(MeasureSpec):
     suspected: bool = False
 
 
+BEDS = Report(
+    "hospital",
+    flows=(
+        Flow("new_waiting_bed", "cases starting to wait at home for a bed"),
+        Flow("new_infections_waiting", "infections caused by cases waiting for a bed"),
+        Flow("new_deaths_waiting", "deaths of cases waiting for a bed"),
+    ),
+    stocks=(Stock("n_waiting_bed", "cases isolated at home waiting for a bed"),),
+)
+"""What hospitals report (their daily ``hospitals`` table too)."""
+
+
 @register(HospitalSpec)
 class Hospital(Measure):
     """Beds for cases (full-scale counts, scaled); the others wait isolated at home."""
 
     spec: HospitalSpec
+    report = BEDS
 
     def setup(self, ctx: Context) -> None:
         n, sc = ctx.population.size, ctx.scenario
@@ -85,6 +104,7 @@ class Hospital(Measure):
             (sc.day_of(m.start), np.inf if m.end is None else sc.day_of(m.end), m.beds)
             for m in self.spec.makeshift
         ]
+        self.env: Any = None  # the discrete-event engine's SimPy environment, if any
 
     # --- capacity ---------------------------------------------------------------------------
     def capacity(self, t: float) -> tuple[int, int]:
@@ -172,6 +192,46 @@ class Hospital(Measure):
         dead = entered.get(State.DEAD)
         if dead is not None and dead.size:
             ctx.count("new_deaths_waiting", dead[ctx.world.isolation[dead] == Isolation.WAITING])
+        if self.env is not None:
+            self._free_beds_on_time(entered)
+
+    # --- the discrete-event engine: beds free at the exact time -------------------------------
+    def start_processes(self, ctx: Context, env: Any) -> None:
+        self.env, self.ctx = env, ctx
+
+    def _in_bed(self, agents: np.ndarray) -> np.ndarray:
+        """Those of ``agents`` in a designated or makeshift bed."""
+        out: np.ndarray = agents[self.designated.mask[agents] | self.makeshift.mask[agents]]
+        return out
+
+    def _free_beds_on_time(self, entered: dict[State, np.ndarray]) -> None:
+        """A case in a bed recovered or died (one agent at a time, at its exact time).
+
+        The engine books the death or sets the discharge time right after this hook, so the
+        bed is seen to at once, after that (a timeout of zero days).
+        """
+        for state in (State.RECOVERED, State.DEAD):
+            agents = entered.get(state)
+            if agents is not None and agents.size:
+                for agent in self._in_bed(agents).tolist():
+                    self.env.timeout(0.0, agent).callbacks.append(self._discharge_at_end)
+
+    def _discharge_at_end(self, event: Any) -> None:
+        """Wait for the case's discharge time (now, if it died), then free its bed."""
+        agent, world, now = int(event.value), self.ctx.world, self.env.now
+        until = float(world.isolation_until[agent])
+        if world.isolation[agent] == Isolation.ISOLATED and now < until < np.inf:
+            self.env.timeout(until - now, agent).callbacks.append(self._discharge)
+            return
+        self._discharge(event)
+
+    def _discharge(self, event: Any) -> None:
+        """The case leaves its bed now; the first waiting case by triage takes it."""
+        agent, world, now = int(event.value), self.ctx.world, self.env.now
+        if world.isolation[agent] == Isolation.ISOLATED and world.isolation_until[agent] <= now:
+            world.end_isolation(np.array([agent]))
+        if self.active(now):
+            self._admit(self.ctx, now)
 
     def after_infection(
         self, ctx: Context, t: float, infectee: np.ndarray, infector: np.ndarray
@@ -179,6 +239,9 @@ class Hospital(Measure):
         waiting = ctx.world.isolation[infector] == Isolation.WAITING
         if waiting.any():
             ctx.count("new_infections_waiting", infectee[waiting])
+
+    def stocks(self, ctx: Context, day: int) -> dict[str, np.ndarray]:
+        return {"n_waiting_bed": ctx.world.apart[:, Isolation.WAITING]}
 
     def end_day(self, ctx: Context, day: int) -> None:
         designated, makeshift = self.capacity(day + 1.0)  # beds open at the end of the day

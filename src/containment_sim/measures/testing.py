@@ -18,6 +18,7 @@ from pydantic import Field
 from containment_sim.disease import sample
 from containment_sim.measures.base import Context, Measure, Server, register
 from containment_sim.measures.cases import CaseBook
+from containment_sim.report import Flow, Report
 from containment_sim.scenario import (
     Distribution,
     Fraction,
@@ -66,6 +67,10 @@ class TestingSpec(MeasureSpec):
     clinical_diagnosis: ClinicalDiagnosis | None = None
 
 
+TESTS = Report("testing", flows=(Flow("new_tests", "tests run"),))
+"""What labs report."""
+
+
 @register(TestingSpec)
 class Testing(Measure):
     """A lab running up to ``capacity`` tests a day (full-scale count, scaled with the city).
@@ -75,6 +80,7 @@ class Testing(Measure):
     """
 
     spec: TestingSpec
+    report = TESTS
 
     def setup(self, ctx: Context) -> None:
         self.rng = ctx.rng(f"testing:{self.name}")

@@ -14,7 +14,8 @@ Quarantine sites are in :mod:`~containment_sim.measures.sites`.
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field, NonNegativeInt, PositiveFloat
@@ -24,6 +25,7 @@ from containment_sim.disease import sample
 from containment_sim.measures.base import Context, Measure, Server, register
 from containment_sim.measures.cases import CaseBook, ContactStatus, Priority
 from containment_sim.measures.sites import SiteRegistry
+from containment_sim.report import Flow, Report, Series, SummaryKey, Table, column
 from containment_sim.scenario import (
     Distribution,
     Fraction,
@@ -64,17 +66,31 @@ class TracingSpec(MeasureSpec):
     test_on_exit: bool = True
 
 
+def _traced(ts: Series, tables: Mapping[str, Table], final: Mapping[str, Any]) -> int:
+    return int(column(ts, "new_contacts_traced").sum())
+
+
+TRACED = Report(
+    "tracing",
+    flows=(Flow("new_contacts_traced", "close contacts traced", "cum_contacts_traced"),),
+    summary=(SummaryKey("contacts_traced", _traced, "close contacts traced"),),
+)
+"""What tracing reports."""
+
+
 @register(TracingSpec)
 class Tracing(Measure):
     """Contact tracing teams working through confirmed cases (see the module docstring)."""
 
     spec: TracingSpec
+    report = TRACED
 
     def setup(self, ctx: Context) -> None:
         self.rng = ctx.rng(f"tracing:{self.name}")
         self.cases = ctx.service(CaseBook)
         self.sites = ctx.service(SiteRegistry)
         self.cases.listeners.append(self._confirmed)
+        self.sites.admitted_listeners.append(self._moved_in)
         self.backlog = np.empty(0, dtype=np.int64)
         self.backlog_time = np.empty(0)
         self.pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
@@ -104,7 +120,10 @@ class Tracing(Measure):
 
     def _admit_waiting(self, t: float) -> None:
         """Contacts waiting at home for a site place move in as places free up."""
-        moved = self.sites.admit_waiting(t)
+        self._moved_in(self.sites.admit_waiting(t))
+
+    def _moved_in(self, moved: np.ndarray) -> None:
+        """Contacts who waited at home are now at a site (discrete-event: as a room frees)."""
         self.cases.observe(moved, ContactStatus.SITE)
         self.cases.overflow.discard(moved)
 

@@ -46,7 +46,8 @@ def quantiles(values: np.ndarray, q: Sequence[float]) -> np.ndarray:
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-nan days
-        return np.nanpercentile(np.asarray(values, dtype=float), list(q), axis=1)
+        out: np.ndarray = np.nanpercentile(np.asarray(values, dtype=float), list(q), axis=1)
+        return out
 
 
 def interval(values: pd.Series | np.ndarray) -> tuple[float, float, float]:

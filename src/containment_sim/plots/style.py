@@ -212,11 +212,14 @@ def date_axis(ax: Axes, label: str = "date") -> None:
     Call it once the data is drawn: the year (and, within a single month, the month) is
     written once, at the end of the axis.
     """
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
     low, high = ax.get_xlim()
     offsets = ["", "%Y", "%Y" if high - low > 31 else "%Y %b", "%Y", "%Y", "%Y"]
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, offset_formats=offsets))
+    formatter = mdates.ConciseDateFormatter(  # type: ignore[no-untyped-call]
+        locator, offset_formats=offsets
+    )
+    ax.xaxis.set_major_formatter(formatter)
     ax.set_xlabel(label)
 
 

@@ -1,4 +1,10 @@
-"""Movement in the vectorized engine: trips on roads, returnees arriving, residents leaving.
+"""Travel: the day's trips on the roads, returnees arriving, residents leaving the city.
+
+The decisions are shared by both engines: who travels and by which route, each road's pass
+probability today, who arrives from the epicentre and infected or not, who is exported. The
+vectorized engine also applies the crossings here, one draw per route; the discrete-event
+engine sends each traveller along the roads of its route (:mod:`~containment_sim.engines.
+journeys`) and comes back here when a returnee enters, is welcomed or is blocked.
 
 Every crossing of a road goes through the active measures: first ``road_pass`` (closures and
 suspended lines cut the probability of getting through each road), then ``cross`` (checkpoints
@@ -11,24 +17,24 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from containment_sim.epicentre import Epicentre, ReturneePlan
 from containment_sim.measures.base import Crossing
-from containment_sim.mobility import Epicentre, ReturneePlan
 from containment_sim.world import Isolation, State
 
 if TYPE_CHECKING:
-    from containment_sim.engines.vectorized import VectorizedEngine
+    from containment_sim.engines.context import EngineContext
 
-__all__ = ["Movement"]
+__all__ = ["Travel"]
 
 
-class Movement:
+class Travel:
     """Draws and applies the day's trips, departures and the step's arrivals.
 
     Args:
         engine: The running engine (its world, population, recorder and measures).
     """
 
-    def __init__(self, engine: VectorizedEngine):
+    def __init__(self, engine: EngineContext):
         self.engine = engine
         scenario = engine.scenario
         self.network = engine.network
@@ -59,7 +65,8 @@ class Movement:
         free[home[stays]] = False
         for m in engine.active_measures(t, "restrict_travel"):
             m.restrict_travel(engine, t, who, free)
-        return free
+        out: np.ndarray = free
+        return out
 
     def road_conditions(self, t: float) -> None:
         """Today's probability of getting through each road (closures, suspended lines)."""
@@ -207,7 +214,8 @@ class Movement:
     @staticmethod
     def _road_counts(route: np.ndarray, routes: np.ndarray) -> np.ndarray:
         """People on each road, from the routes they took."""
-        return np.bincount(route, minlength=routes.shape[0]) @ routes
+        out: np.ndarray = np.bincount(route, minlength=routes.shape[0]) @ routes
+        return out
 
     def _screen(self, crossing: Crossing, t: float) -> Crossing:
         for m in self.engine.active_measures(t, "cross"):

@@ -1,6 +1,6 @@
 """What every engine shares: the context measures act through, bookkeeping and results.
 
-An engine owns the world (agents' states), the road network and movement, the measures of the
+An engine owns the world (agents' states), the road network and travel, the measures of the
 selected strategy and the recorder. Engines differ only in how time advances and how
 transmission and natural history are simulated (fixed steps in
 :mod:`~containment_sim.engines.vectorized`, events in :mod:`~containment_sim.engines.des`);
@@ -21,21 +21,29 @@ import numpy as np
 
 from containment_sim.arrays import stable_order
 from containment_sim.disease import Progression
-from containment_sim.engines.movement import Movement
+from containment_sim.engines.travel import Travel
 from containment_sim.errors import invariant
-from containment_sim.layers import LAYERS, LayerDef, ListSlots, Mixing, RangeSlots, RegionSlots
-from containment_sim.measures import LayerRates, Measure, build_measures
-from containment_sim.measures.base import Server
-from containment_sim.measures.cases import CaseBook
+from containment_sim.layers import (
+    LAYERS,
+    LayerDef,
+    ListSlots,
+    Mixing,
+    RangeSlots,
+    RegionSlots,
+    Slots,
+)
+from containment_sim.measures import LayerRates, Measure, build_measures, reports
+from containment_sim.measures.base import Server, Service
 from containment_sim.network import RoadNetwork
 from containment_sim.population import Population, generate_population
+from containment_sim.report import Layout
 from containment_sim.reproduction import layer_rates
-from containment_sim.results import OTHER_STOCKS, Recorder, Result, case_reproduction, summarize
+from containment_sim.results import CORE, Recorder, Result, case_reproduction, summarize
 from containment_sim.rng import stream
 from containment_sim.scenario import Scenario
 from containment_sim.world import NO_INFECTOR, Flag, InfectionLog, Isolation, Source, State, World
 
-__all__ = ["EngineBase", "ProgressHook"]
+__all__ = ["EngineContext", "ProgressHook"]
 
 _S = TypeVar("_S")
 
@@ -46,14 +54,14 @@ _PREVIOUS = {_P: _E, _A: _P, _I: _P, _C: _I, _D: _C}
 """The state each state is entered from (recovery comes from A or C)."""
 _ENTRY_COLUMN = {_I: "new_symptomatic", _R: "new_recoveries", _D: "new_deaths"}
 _APART_COLUMNS = {"n_home_quarantine": Isolation.HOME, "n_site_quarantine": Isolation.SITE,
-                  "n_isolated": Isolation.ISOLATED, "n_waiting_bed": Isolation.WAITING}  # fmt: skip
+                  "n_isolated": Isolation.ISOLATED}  # fmt: skip
 """The end-of-day stocks read from the world's isolation counts."""
 
 ProgressHook = Callable[[int], None]
 """Called with the number of days just completed."""
 
 
-class EngineBase:
+class EngineContext:
     """State, context and bookkeeping shared by the engines.
 
     Args:
@@ -74,10 +82,11 @@ class EngineBase:
         self.progression = Progression(
             scenario.disease, self.rng("progression"), scenario.transmission.dispersion
         )
-        self.recorder = Recorder(scenario.days, self.population.n_regions)
         self.measures: list[Measure] = build_measures(scenario, scenario.strategy)
+        self.layout = Layout([CORE, *reports(self.measures)])
+        self.recorder = Recorder(scenario.days, self.population.n_regions, self.layout)
         self.beta = layer_rates(scenario)
-        self.movement = Movement(self)
+        self.travel = Travel(self)
         self.log = InfectionLog()
         pop, world = self.population, self.world
         self.group_sizes = {
@@ -149,7 +158,7 @@ class EngineBase:
             if rate <= 0:
                 continue
             factor = partial(self._factor, t, layer.name)
-            slots = self._slots[layer.name]
+            slots: Slots | None = self._slots[layer.name]
             present = None
             if slots is None:  # the region layer: residents at home and today's visitors
                 slots = RegionSlots(self.population.region_start, self._visitors)
@@ -164,7 +173,8 @@ class EngineBase:
         return out
 
     def _in_region(self, agents: np.ndarray, region: np.ndarray) -> np.ndarray:
-        return self.world.location[agents] == region
+        out: np.ndarray = self.world.location[agents] == region
+        return out
 
     # --- the context measures act through (measures.base.Context) -----------------------
     def rng(self, name: str) -> np.random.Generator:
@@ -173,11 +183,12 @@ class EngineBase:
             self._streams[name] = stream(self.scenario.seed, name)
         return self._streams[name]
 
-    def service(self, factory: Callable[[EngineBase], _S]) -> _S:
+    def service(self, factory: Callable[[EngineContext], _S]) -> _S:
         """The run's single instance of a shared service, created on first use."""
         if factory not in self._services:
             self._services[factory] = factory(self)
-        return self._services[factory]
+        out: _S = self._services[factory]
+        return out
 
     def keep_apart(
         self,
@@ -204,7 +215,7 @@ class EngineBase:
 
     def arrived_returnees(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
         """Returnees who entered the city in ``[t0, t1)`` and their arrival times."""
-        plan = self.movement.returnees
+        plan = self.travel.returnees
         lo, hi = np.searchsorted(plan.arrival, [t0, t1], side="left")
         agents, arrival = plan.agent[lo:hi], plan.arrival[lo:hi]
         here = self.world.present[agents]
@@ -239,7 +250,7 @@ class EngineBase:
         for m in self.active_measures(day + 0.5, "start_day"):
             m.start_day(self, day)
         pop = self.population
-        who, dest = self.movement.start_day(day)
+        who, dest = self.travel.start_day(day)
         self._travel(who, dest)
         self.recorder.count(day, "n_travellers", pop.region[who])
         n = pop.n_regions
@@ -262,10 +273,8 @@ class EngineBase:
         """Verify the world's invariants and every incrementally kept count (tests only)."""
         world, pop = self.world, self.population
         world.check_invariants()
-        cases = self._services.get(CaseBook)
-        if cases is not None:
-            cases.end_observation()
-            cases.check()
+        for service in self._shared():
+            service.check()
         invariant(np.array_equal(self.stocks, world.counts_by_region()), "stock book")
         invariant(
             np.array_equal(
@@ -296,18 +305,19 @@ class EngineBase:
     def _end_day(self, day: int) -> None:
         rec = self.recorder
         rec.stocks[day] = self.stocks
-        column = {name: k for k, name in enumerate(OTHER_STOCKS)}
-        rec.other[day, :, column["n_away"]] = self.away
+        rec.set_stock(day, "n_away", self.away)
         for name, status in _APART_COLUMNS.items():
-            rec.other[day, :, column[name]] = self.world.apart[:, status]
-        cases = self._services.get(CaseBook)
-        if cases is not None:
-            for name, counts in cases.daily_counts(day + 1.0).items():
-                rec.other[day, :, column[name]] = counts
+            rec.set_stock(day, name, self.world.apart[:, status])
+        for service in self._shared():
+            for name, counts in service.stocks(day + 1.0).items():
+                rec.set_stock(day, name, counts)
+        for m in self._implementing("stocks"):
+            for name, counts in m.stocks(self, day).items():
+                rec.set_stock(day, name, counts)
         for m in self.active_measures(day + 0.5, "end_day"):
             m.end_day(self, day)
         if self.network.n_roads:
-            self.movement.record_roads(day)
+            self.travel.record_roads(day)
 
     def _seed_infections(self) -> None:
         imp = self.scenario.importation
@@ -346,13 +356,16 @@ class EngineBase:
         """Book returnees who arrived infected (from S to the state they arrived in)."""
         self._move(agents, State.SUSCEPTIBLE, self.world.state[agents])
 
-    def _extra_summary(self) -> dict[str, Any]:
-        cases = self._services.get(CaseBook)
-        if cases is None:
-            return {}
-        confirmed = np.flatnonzero(np.isfinite(cases.confirmed_time))
-        dead = self.world.state[confirmed] == State.DEAD
-        return {"deaths_confirmed": int(np.count_nonzero(dead))}
+    def _shared(self) -> list[Service]:
+        """The shared services created so far (``ctx.service``), in order of creation."""
+        return [s for s in self._services.values() if isinstance(s, Service)]
+
+    def _final(self) -> dict[str, Any]:
+        """Values for the summary the services know only at the end of the run."""
+        out: dict[str, Any] = {}
+        for service in self._shared():
+            out.update(service.final())
+        return out
 
     def _infected(self) -> dict[str, np.ndarray]:
         """Everyone infected, in order of infection: infectee, infector, time, source, region."""
@@ -395,9 +408,8 @@ class EngineBase:
 
     def _results(self, t: float) -> None:
         """Lab results come back whether or not a lab is still open (every step or tick)."""
-        cases = self._services.get(CaseBook)
-        if cases is not None:
-            cases.deliver(t)
+        for service in self._shared():
+            service.advance(t)
 
     def _measures(self, t: float) -> None:
         """Measures' ``before_transmission``."""
@@ -421,7 +433,7 @@ class EngineBase:
         )
         r_t = case_reproduction(infected["time"], infector_time, sc.days)
         series["r_t"] = r_t
-        summary = summarize(sc, series, self.recorder.tables, self._extra_summary())
+        summary = summarize(sc, series, self.recorder.tables, self._final(), self.layout)
         build = partial(_frames, sc, self.recorder, infected, r_t)
         return Result(sc, None, None, summary, build=build)
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from conftest import make_scenario
 from containment_sim.engines import VectorizedEngine
-from containment_sim.mobility import ReturneePlan, prevalence_curve
+from containment_sim.epicentre import ReturneePlan, prevalence_curve
 from containment_sim.network import RoadNetwork
 from containment_sim.population import generate_population
 from containment_sim.rng import stream

@@ -1,4 +1,4 @@
-"""Movement into and within the city: returnees from the epicentre and trips between regions.
+"""The epicentre (e.g. Wuhan): its prevalence curve, its lockdown, and the residents coming home.
 
 Returnees (返乡人员) are residents who were away in the epicentre when the simulation starts.
 They come back on the scenario's daily-arrival curve; each arrives infected with probability
@@ -49,9 +49,9 @@ class Epicentre:
 
     def __init__(self, scenario: Scenario):
         points = scenario.importation.prevalence
-        self.times, self.values = (
-            piecewise_linear(scenario, points) if points else (np.zeros(0), np.zeros(0))
-        )
+        times, values = piecewise_linear(scenario, points) if points else (np.zeros(0), np.zeros(0))
+        self.times: np.ndarray = times
+        self.values: np.ndarray = values
         self.log_linear = bool(self.values.size) and bool(np.all(self.values > 0))
         logs = np.log(np.maximum(self.values, 1e-300))
         self.logs = logs
@@ -66,8 +66,10 @@ class Epicentre:
         if self.values.size == 0:
             return np.zeros_like(t, dtype=float)
         if not self.log_linear:
-            return np.interp(t, self.times, self.values)
-        return np.exp(np.interp(t, self.times, self.logs))
+            linear: np.ndarray = np.interp(t, self.times, self.values)
+            return linear
+        out: np.ndarray = np.exp(np.interp(t, self.times, self.logs))
+        return out
 
     def growth(self, t: np.ndarray) -> np.ndarray:
         """Exponential growth rate (per day) of the prevalence at times ``t``.
@@ -142,7 +144,8 @@ class ReturneePlan:
         """Positions (into ``agent``) of admitted returnees arriving in ``[t0, t1)``."""
         lo, hi = np.searchsorted(self.arrival, [t0, t1], side="left")
         pos = np.arange(lo, hi)
-        return pos[self.admitted[pos]]
+        out: np.ndarray = pos[self.admitted[pos]]
+        return out
 
 
 def _entry_roads(scenario: Scenario, home: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -157,7 +160,8 @@ def _entry_roads(scenario: Scenario, home: np.ndarray, rng: np.random.Generator)
     cumulative = np.cumsum(weights, axis=1)
     u = rng.random(home.size)[:, None]
     entry = (u >= cumulative[home]).sum(axis=1)
-    return np.minimum(entry, shares.size - 1).astype(np.int64)
+    out: np.ndarray = np.minimum(entry, shares.size - 1).astype(np.int64)
+    return out
 
 
 def _inverse_trapezoid(
@@ -174,7 +178,8 @@ def _inverse_trapezoid(
         quad = (-a + np.sqrt(np.maximum(a * a + 2 * slope * rem, 0.0))) / slope
     lin = rem / np.where(a > 0, a, 1.0)
     x = np.where(np.abs(slope) > 1e-12, quad, lin)
-    return times[k] + np.clip(np.nan_to_num(x), 0.0, width)
+    out: np.ndarray = times[k] + np.clip(np.nan_to_num(x), 0.0, width)
+    return out
 
 
 def _pick_residents(
