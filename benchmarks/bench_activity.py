@@ -31,6 +31,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+from provenance import header
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -148,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plot", type=Path, default=HERE / "activity_scaling.png")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if not args.child:
+        print(header(), flush=True)
     if args.child:
         print(json.dumps(one_run(*json.loads(args.child))))
         return 0

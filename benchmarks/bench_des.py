@@ -30,6 +30,9 @@ import simpy
 import containment_sim as cs
 from containment_sim.engines import DESEngine
 
+sys.path.insert(0, str(Path(__file__).parent))
+from provenance import header
+
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
 
 
@@ -74,6 +77,7 @@ def main() -> int:
     parser.add_argument("--scale", type=float, default=0.04)
     parser.add_argument("--strategies", default="none,combined", help="comma-separated")
     args = parser.parse_args()
+    print(header(), flush=True)
     from conftest import one_region
 
     kinds = ("exponential", "numpy", "fixed")

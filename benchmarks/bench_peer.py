@@ -39,6 +39,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+from provenance import header as provenance_header
+
 HERE = Path(__file__).resolve().parent
 CONTAINMENT = HERE / "peer_containment.py"
 STARSIM = HERE / "peer_starsim.py"
@@ -125,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="Starsim's random seed")
     parser.add_argument("--no-warmup", action="store_true", help="skip the small warm-up runs")
     args = parser.parse_args(argv)
+    print(provenance_header(), flush=True)
     strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
 
     have_starsim = importlib.util.find_spec("starsim") is not None

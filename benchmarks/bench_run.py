@@ -35,6 +35,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+from provenance import header
+
 TARGET_LOOP_S = 3.0
 TARGET_BYTES_PER_AGENT = 150.0
 TIME_BIN = "/usr/bin/time"
@@ -158,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strategies", default="none", help="comma-separated strategies")
     parser.add_argument("--child-breakdown", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child_breakdown is None:
+        print(header(), flush=True)
     if args.child_breakdown is not None:
         print(json.dumps(breakdown(args.scenario, args.child_breakdown, args.strategies)))
         return 0

@@ -32,19 +32,20 @@ from producers.registry import BLOCKS, DOCS, ROOT  # noqa: E402
 PRODUCERS = ("producers.results", "producers.model", "producers.speed")
 LOCK = DOCS / "generated.lock.json"
 MARKER = re.compile(
-    r"(?P<open><!-- generated: (?P<name>[a-z0-9-]+) -->\n)(?P<body>.*?)(?P<close><!-- /generated -->)",
+    r"(?P<open><!-- generated: (?P<name>[a-z0-9-]+) -->\n)"
+    r"(?P<body>.*?)(?P<close><!-- /generated -->)",
     re.DOTALL,
 )
-FINGERPRINTED = ("src/containment_sim", "docs/producers", "benchmarks/results")
+FINGERPRINTED = ("src/containment_sim", "docs/producers", "examples")
 
 
 def pages() -> list[Path]:
     """The Markdown files that may hold generated blocks."""
-    return sorted(DOCS.rglob("*.md")) + [ROOT / "README.md", ROOT / "benchmarks" / "README.md"]
+    return [*sorted(DOCS.rglob("*.md")), ROOT / "README.md", ROOT / "benchmarks" / "README.md"]
 
 
 def fingerprint() -> str:
-    """Hash of everything a costly block depends on (sources, scenarios, producers, figures)."""
+    """Hash of everything a costly block depends on (sources, scenarios, producers, examples)."""
     digest = hashlib.sha256()
     for folder in FINGERPRINTED:
         for path in sorted((ROOT / folder).rglob("*")):
@@ -64,6 +65,7 @@ def used_blocks() -> dict[str, list[Path]]:
 
 
 def body_hash(text: str) -> str:
+    """A short hash of a block's text, recorded in the lock file."""
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -86,6 +88,7 @@ def write_blocks(outputs: dict[str, str]) -> list[Path]:
 
 
 def current_bodies() -> dict[str, str]:
+    """The text between the markers of every block in the pages."""
     bodies: dict[str, str] = {}
     for page in pages():
         for match in MARKER.finditer(page.read_text(encoding="utf-8")):
@@ -94,6 +97,7 @@ def current_bodies() -> dict[str, str]:
 
 
 def build(names: list[str]) -> int:
+    """Run the producers of ``names``, write their blocks and record them in the lock file."""
     lock = json.loads(LOCK.read_text()) if LOCK.exists() else {}
     outputs: dict[str, str] = {}
     for name in names:
@@ -119,7 +123,12 @@ def check() -> int:
             problems.append(f"{pages_}: no producer for the generated block {name!r}")
             continue
         if BLOCKS[name].cost == "cheap":
-            if BLOCKS[name].produce().rstrip("\n") + "\n" != bodies[name]:
+            try:
+                produced = BLOCKS[name].produce().rstrip("\n") + "\n"
+            except Exception as error:  # noqa: BLE001 - reported as a stale block
+                problems.append(f"{pages_}: block {name!r} cannot be produced: {error}")
+                continue
+            if produced != bodies[name]:
                 problems.append(f"{pages_}: block {name!r} differs from what the code produces")
             continue
         entry = lock.get(name, {})
@@ -134,6 +143,7 @@ def check() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line of the docs build (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="blocks to build (default: all used ones)")
     parser.add_argument("--check", action="store_true", help="fail if the docs are stale")

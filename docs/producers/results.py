@@ -162,7 +162,7 @@ def compare_findings() -> str:
         paired = _paired(reps, "internal", "combined")
         lines.append(
             f"- Adding the external measures to the internal ones (`combined` against "
-            f"`internal`) averts {paired.mean():,.0f} ± {paired.std(ddof=1) / len(paired) ** 0.5:,.0f} "
+            f"`internal`) averts {paired.mean():,.0f} ± {_se(paired):,.0f} "
             f"(mean ± SE) more infections; `combined` has fewer infections in "
             f"{(paired > 0).sum()} of {len(paired)} replicates."
         )
@@ -173,6 +173,10 @@ def compare_findings() -> str:
         + "."
     )
     return _scale_note() + "\n\n" + "\n".join(lines)
+
+
+def _se(values: Any) -> float:
+    return float(values.std(ddof=1) / len(values) ** 0.5)
 
 
 def _paired(reps: Any, base: str, other: str) -> Any:
@@ -251,6 +255,7 @@ def attribute_console() -> str:
 
 @block("chart-attribution", cost="costly")
 def chart_attribution() -> str:
+    """The attribution chart of the six units."""
     caption = (
         f"Shapley values of the six units of `combined` (Xianning at {ATTRIBUTE_SCALE:.0%} "
         f"scale, {ATTRIBUTE_REPS} replicates per subset)."
@@ -271,6 +276,7 @@ def sweep_console() -> str:
 
 @block("chart-sweep", cost="costly")
 def chart_sweep() -> str:
+    """The sweep's heatmap."""
     caption = "Mean infections over tracing capacity and community coverage (5 % scale)."
     return f"![{caption}]({_sweep_run()[1]})\n\n*{caption}*"
 
@@ -300,6 +306,7 @@ def _cli_on_example(text: str, command: str) -> str:
 
 @block("gs-two-towns-validate")
 def two_towns_validate() -> str:
+    """What ``validate`` prints for the example."""
     text = (ROOT / "examples" / "two-towns.yaml").read_text(encoding="utf-8")
     return _cli_on_example(text, "validate")
 

@@ -13,6 +13,7 @@ import os
 
 from producers.registry import ROOT, block
 
+
 def _help(args: list[str]) -> str:
     from containment_sim.cli import main
 
@@ -52,4 +53,5 @@ for _name in ("bench_run", "bench_peer", "bench_des"):
 @block("bench-activity")
 def bench_activity() -> str:
     """The activity benchmark's tables and its figure (drawn by the benchmark script)."""
-    return saved("bench_activity") + "\n\n![Loop time against infections and against population](results/activity_scaling.png)"
+    figure = "![Loop time against infections and against population](results/activity_scaling.png)"
+    return saved("bench_activity") + "\n\n" + figure

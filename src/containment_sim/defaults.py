@@ -63,9 +63,10 @@ PCR_POSITIVE_AFTER_ONSET = {"dist": "gamma", "mean": 20.5, "sd": 5.5}
 # Individual variation in infectiousness (superspreading): each infection's infectiousness is
 # multiplied by a gamma variate of mean 1 and shape k. With a fixed infectious period offspring
 # counts would be negative binomial with dispersion k; the variable period adds variation, so
-# the offspring distribution is somewhat more overdispersed than k (docs/model.md, R0). k = 0.54 (Riou J & Althaus CL, Euro Surveill 2020, early Wuhan;
-# Bi Q et al., Lancet Infect Dis 2020 found 0.58 among Shenzhen contacts); Endo A et al.
-# (Wellcome Open Res 2020) estimated k = 0.1 from outbreaks outside China.
+# the offspring distribution is somewhat more overdispersed than k (docs/model.md, R0).
+# k = 0.54 (Riou J & Althaus CL, Euro Surveill 2020, early Wuhan; Bi Q et al., Lancet Infect
+# Dis 2020 found 0.58 among Shenzhen contacts); Endo A et al. (Wellcome Open Res 2020)
+# estimated k = 0.1 from outbreaks outside China.
 DISPERSION = 0.54
 
 # Share of infections that never develop symptoms: overall ~20 % (Buitrago-Garcia D et al.,

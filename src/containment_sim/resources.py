@@ -91,9 +91,12 @@ def estimate(scenario: Scenario) -> Estimate:
 
 
 def _contacts_per_agent(scenario: Scenario) -> float:
-    """Candidate contacts the DES draws per agent, on the generous side: every agent infected,
-    each infectious for ``INFECTIOUS_DAYS`` at the largest relative infectiousness, making
-    contacts at the sum of the layer rates (or, with ``transmission.r0``, r0 per case)."""
+    """Candidate contacts the discrete-event engine draws per agent, on the generous side.
+
+    Every agent infected, each infectious for ``INFECTIOUS_DAYS`` at the largest relative
+    infectiousness, making contacts at the sum of the layer rates (or, with
+    ``transmission.r0``, r0 per case).
+    """
     beta = scenario.transmission.beta
     relative = scenario.disease.relative_infectiousness
     w_max = max(relative.presymptomatic, relative.asymptomatic, relative.symptomatic, 1.0)
