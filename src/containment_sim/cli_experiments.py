@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from containment_sim.cli_support import (
 from containment_sim.errors import Interrupted, ResultFolderError
 from containment_sim.experiments import OUTCOMES, Comparison, compare
 from containment_sim.ledger import Ledger
-from containment_sim.loading import ScenarioError, problems_from
+from containment_sim.loading import OverrideError, ScenarioError
 from containment_sim.names import name_problem
 from containment_sim.outputs import (
     OutputFolder,
@@ -276,8 +277,6 @@ def _parse_params(specs: list[str]) -> dict[str, list[Any]]:
 
 
 def _cmd_sweep(args: argparse.Namespace, scenario: Scenario) -> int:
-    from pydantic import ValidationError
-
     params = _parse_params(args.param)
     if args.outcome not in OUTCOMES:
         raise bad_input(
@@ -286,8 +285,8 @@ def _cmd_sweep(args: argparse.Namespace, scenario: Scenario) -> int:
         )  # fmt: skip
     try:
         points = grid(scenario, params, args.strategy)
-    except ValidationError as exc:
-        raise ScenarioError(problems_from(exc, None, "--param")) from None
+    except OverrideError as exc:
+        raise ScenarioError([replace(p, source="--param") for p in exc.problems]) from None
     except (KeyError, ValueError) as exc:
         raise bad_input("command line", str(exc).strip("'\""), "--param") from None
     n = len(points) * args.replicates

@@ -24,16 +24,14 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
-from pydantic import ValidationError
-
 from containment_sim.errors import FaultError, InputError, Interrupted
 from containment_sim.loading import (
     DEFAULT_SCENARIO,
+    OverrideError,
     Problem,
     ScenarioError,
     ScenarioWarning,
     load_scenario,
-    problems_from,
 )
 from containment_sim.outputs import OutputFolder
 from containment_sim.resources import ResourceError, check_resources
@@ -212,10 +210,12 @@ def load_with_overrides(args: argparse.Namespace) -> Scenario:
     }
     try:
         return with_overrides(scenario, changes)
-    except ValidationError as exc:
-        problems = problems_from(exc, None, "command line")
+    except OverrideError as exc:
         raise ScenarioError(
-            [replace(p, field=_OPTIONS.get(p.field, p.field)) for p in problems]
+            [
+                replace(p, source="command line", field=_OPTIONS.get(p.field, p.field))
+                for p in exc.problems
+            ]
         ) from None
 
 
