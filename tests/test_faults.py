@@ -237,7 +237,7 @@ def test_ctrl_c_during_the_save_keeps_every_run(
     out = tmp_path / "cmp"
     real = Comparison.write
 
-    def interrupted_write(self, folder):
+    def interrupted_write(self, folder, *args, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(Comparison, "write", interrupted_write)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -24,6 +23,8 @@ from containment_sim.cli_support import (
     MAX_REPLICATES,
     add_input_options,
     add_output_options,
+    add_verbosity,
+    announce,
     bad_input,
     cap_workers,
     check_cost,
@@ -41,6 +42,8 @@ from containment_sim.outputs import (
     read_tables,
     write_tables,
 )
+from containment_sim.progress import Progress
+from containment_sim.provenance import run_settings
 from containment_sim.results import Result
 from containment_sim.safe_yaml import Limits, YamlInputError, load_text, to_plain
 from containment_sim.scenario import Scenario
@@ -100,6 +103,7 @@ def add_experiment_commands(sub: Any, scenario_help: str, load: Any) -> None:
         description="Check a saved folder against its document and redraw its charts.",
     )
     p.add_argument("directory", type=Path)
+    add_verbosity(p)
     p.set_defaults(handler=_cmd_plot)
 
 
@@ -149,15 +153,11 @@ def _common(p: argparse.ArgumentParser, default_out: str, per: str = "strategy")
     add_output_options(p, resumable=True, default=default_out)
     add_input_options(p)
     p.add_argument("--no-plot", action="store_true", help="write tables only")
-    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_verbosity(p)
 
 
-def _bar(total: int, quiet: bool, desc: str) -> Any:
-    from tqdm import tqdm
-
-    return tqdm(
-        total=total, desc=desc, unit="run", disable=True if quiet else None, file=sys.stderr
-    )
+def _bar(total: int, quiet: bool, desc: str) -> Progress:
+    return Progress(total, desc, "run", bar=False if quiet else None)
 
 
 def _cmd_compare(args: argparse.Namespace, scenario: Scenario) -> int:
@@ -177,12 +177,13 @@ def _cmd_compare(args: argparse.Namespace, scenario: Scenario) -> int:
     workers = cap_workers(args, n)
     check_cost(args, scenario, 1 if args.scheduler else workers)
     folder = prepare_output(args, Path("results") / f"{scenario.name}-comparison")
+    announce("compare", scenario, n, None if args.scheduler else workers)
     total = n + (2 ** len(units or scenario.strategies[args.attribute]) * args.replicates
                  if args.attribute else 0)  # fmt: skip
     with _resumable(folder, total), folder as staging:
         with _bar(n, args.quiet, "compare") as bar:
             cmp = compare(
-                scenario, strategies, args.replicates, args.seed, workers, bar.update,
+                scenario, strategies, args.replicates, args.seed, workers, bar,
                 args.scheduler, folder.ledger,
             )  # fmt: skip
         if args.attribute:
@@ -190,9 +191,9 @@ def _cmd_compare(args: argparse.Namespace, scenario: Scenario) -> int:
             with _bar(2**k * args.replicates, args.quiet, "attribute") as bar:
                 cmp.attribution = attribute(
                     scenario, args.attribute, units, args.replicates, args.seed, workers,
-                    progress=bar.update, scheduler=args.scheduler, ledger=folder.ledger,
+                    progress=bar, scheduler=args.scheduler, ledger=folder.ledger,
                 )  # fmt: skip
-        cmp.write(staging)
+        cmp.write(staging, args.format)
         if not args.no_plot:
             from containment_sim.plots import save_comparison_charts
 
@@ -294,15 +295,18 @@ def _cmd_sweep(args: argparse.Namespace, scenario: Scenario) -> int:
     for _, changed in points:
         check_cost(args, changed, 1 if args.scheduler else workers)
     folder = prepare_output(args, Path("results") / f"{scenario.name}-sweep")
+    announce("sweep", scenario, n, None if args.scheduler else workers)
     with _resumable(folder, n), folder as staging:
         with _bar(n, args.quiet, "sweep") as bar:
             table = sweep(
                 scenario, params, args.strategy, args.replicates, args.seed, workers,
-                bar.update, args.scheduler, folder.ledger,
+                bar, args.scheduler, folder.ledger,
             )  # fmt: skip
-        meta = {"params": list(params), "outcome": args.outcome, "replicates": args.replicates,
-                "scale": scenario.population.scale, "rows": {"sweep": len(table)}}  # fmt: skip
-        write_tables(staging, {"sweep": table}, {"sweep.json": meta})
+        meta = {"params": list(params), "values": params, "outcome": args.outcome,
+                "strategy": args.strategy or scenario.strategy, "rows": {"sweep": len(table)},
+                "format": args.format,
+                **run_settings(scenario, args.replicates, args.seed)}  # fmt: skip
+        write_tables(staging, {"sweep": table}, {"sweep.json": meta}, format=args.format)
         if not args.no_plot:
             _sweep_chart(table, list(params), args.outcome, scenario.population.scale, staging)
     if not args.quiet:
