@@ -66,6 +66,16 @@ def test_validate_schema_init(tmp_path: Path, capsys) -> None:
     assert main(["init", str(target)]) == 2
 
 
+def test_init_names_the_scenario_after_the_file(tmp_path: Path, capsys) -> None:
+    target = tmp_path / "my-city.yaml"
+    assert main(["init", str(target)]) == 0
+    assert '\nname: "my-city"\n' in target.read_text()
+    capsys.readouterr()
+    assert main(["validate", str(target)]) == 0
+    assert "valid scenario 'my-city'" in capsys.readouterr().out
+    assert main(["init", str(tmp_path / "..bad.yaml")]) == 2
+
+
 # Every failure: one line on stderr, exit 2 for bad input, 1 for a fault, never a traceback.
 
 QUICK = ["--days", "10", "--no-plot", "--quiet"]

@@ -82,7 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_schema)
 
     p = sub.add_parser("init", help="write a copy of a built-in scenario to start from")
-    p.add_argument("path", type=Path, help="file to write (must not exist)")
+    p.add_argument(
+        "path", type=Path, help="file to write (must not exist); its name names the scenario"
+    )
     p.add_argument(
         "--from",
         dest="template",
@@ -276,7 +278,21 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
+    import re
+
+    from containment_sim.names import name_problem
+
+    name = Path(args.path).stem
+    problem = name_problem(name)
+    if problem is not None:
+        raise bad_input(
+            "command line",
+            f"the scenario is named after the file, {name!r}: {problem}; choose another name",
+            str(args.path),
+        )
     text = builtin_scenario_path(args.template).read_text(encoding="utf-8")
+    text = re.sub(r"^name: .*$", f"name: {json.dumps(name, ensure_ascii=False)}", text,
+                  count=1, flags=re.MULTILINE)  # fmt: skip
     try:
         with open(args.path, "x", encoding="utf-8") as stream:
             stream.write(text)
@@ -284,7 +300,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
         raise OutputError(f"{args.path}: already exists; choose another path") from None
     except OSError as exc:
         raise OutputError(f"{args.path}: cannot write: {exc.strerror or exc}") from None
-    print(f"wrote {args.path} (a copy of the built-in {args.template!r} scenario)")
+    print(f"wrote {args.path}: scenario {name!r}, a copy of the built-in {args.template!r}")
     return 0
 
 
