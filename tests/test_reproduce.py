@@ -122,3 +122,16 @@ def test_progress_true_from_python(capsys) -> None:
     assert result.summary["days"] == 5
     cmp = cs.compare(make_scenario(days=5), ["none"], replicates=1, progress=True)
     assert len(cmp.replicates) == 1
+
+
+def test_short_repr_and_html_of_results_and_comparisons() -> None:
+    result = cs.run(make_scenario(days=10))
+    text = repr(result)
+    assert text.startswith("<Result tiny, strategy none, vectorized engine, 10 days")
+    assert len(text.splitlines()) == 2 and len(text) < 400 and "infections" in text
+    assert result._repr_html_().count("<tr>") == 5
+    cmp = cs.compare(make_scenario(days=10), ["none"], replicates=2)
+    text = repr(cmp)
+    assert text.startswith("<Comparison tiny: 1 strategy x 2 replicates")
+    assert len(text.splitlines()) == 3 and "none" in text.splitlines()[2]
+    assert cmp._repr_html_().count("<tr>") == 2

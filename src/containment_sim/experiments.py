@@ -267,6 +267,16 @@ class Comparison:
     settings: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, Any] | None = None
 
+    def __repr__(self) -> str:
+        from containment_sim.display import comparison_repr
+
+        return comparison_repr(self)
+
+    def _repr_html_(self) -> str:
+        from containment_sim.display import comparison_html
+
+        return comparison_html(self)
+
     def table(self) -> pd.DataFrame:
         """One row per strategy: mean, median, 95 % interval of each outcome; averted counts."""
         from containment_sim.statistics import comparison_table

@@ -407,6 +407,16 @@ class Result:
         self._build = build
         self.provenance: dict[str, Any] | None = None
 
+    def __repr__(self) -> str:
+        from containment_sim.display import result_repr
+
+        return result_repr(self.summary)
+
+    def _repr_html_(self) -> str:
+        from containment_sim.display import result_html
+
+        return result_html(self.summary)
+
     def _frame(self, name: str) -> Any:
         if self._frames[name] is None and self._build is not None:
             self._frames.update(self._build())
