@@ -135,3 +135,14 @@ def test_short_repr_and_html_of_results_and_comparisons() -> None:
     assert text.startswith("<Comparison tiny: 1 strategy x 2 replicates")
     assert len(text.splitlines()) == 3 and "none" in text.splitlines()[2]
     assert cmp._repr_html_().count("<tr>") == 2
+
+
+def test_parquet_folders_plot_and_reproduce(tmp_path: Path, capsys) -> None:
+    pytest.importorskip("pyarrow")
+    out = tmp_path / "cmp"
+    args = ["compare", "small", "--strategies", "none", "--replicates", "2", "--days", "15",
+            "--format", "parquet", "--quiet", "--out", str(out)]  # fmt: skip
+    assert main(args) == 0
+    assert not list(out.glob("*.csv")) and (out / "replicates.parquet").exists()
+    assert main(["plot", str(out)]) == 0
+    assert main(["run", str(out), "--quiet"]) == 0

@@ -217,7 +217,18 @@ def _dates(scenario: Scenario, day: pd.Series) -> pd.Series:
     import pandas as pd
 
     start = pd.Timestamp(scenario.start_date)
-    return (start + pd.to_timedelta(day, unit="D")).dt.strftime("%Y-%m-%d")
+    return (start + pd.to_timedelta(day, unit="D")).astype("datetime64[s]")
+
+
+def _parse_dates(column: pd.Series, folder: Path) -> pd.Series:
+    import pandas as pd
+
+    try:
+        return pd.to_datetime(column, format="%Y-%m-%d").astype("datetime64[s]")
+    except (ValueError, TypeError):
+        raise ResultFolderError(
+            f"{folder}: a date column holds a value that is not a date"
+        ) from None
 
 
 def case_reproduction(time: np.ndarray, infector_time: np.ndarray, days: int) -> np.ndarray:
@@ -524,6 +535,9 @@ class Result:
         }  # fmt: skip
         rows.update(payload.pop("rows", None) or {})
         tables = read_tables(src, rows, _COLUMNS)
+        for frame in tables.values():
+            if "date" in frame.columns:  # ISO dates in CSV files; datetime64 in Parquet
+                frame["date"] = _parse_dates(frame["date"], src)
         ts, by_region = tables.pop("timeseries"), tables.pop("timeseries_by_region")
         provenance = payload.pop("provenance", None)
         payload.pop("replicates", None)
