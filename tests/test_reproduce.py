@@ -137,6 +137,7 @@ def test_short_repr_and_html_of_results_and_comparisons() -> None:
     assert cmp._repr_html_().count("<tr>") == 2
 
 
+@pytest.mark.parquet
 def test_parquet_folders_plot_and_reproduce(tmp_path: Path, capsys) -> None:
     pytest.importorskip("pyarrow")
     out = tmp_path / "cmp"

@@ -105,6 +105,7 @@ def test_dates_are_datetimes_in_tables_and_iso_dates_in_files(result: Result, tm
     pd.testing.assert_series_equal(back.by_region["date"], result.by_region["date"])
 
 
+@pytest.mark.parquet
 def test_every_table_as_parquet(result: Result, tmp_path: Path) -> None:
     pytest.importorskip("pyarrow")
     import containment_sim as cs

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from containment_sim.experiments import Comparison, compare
     from containment_sim.loading import ScenarioError, load_scenario, validate_data
     from containment_sim.plots import plot_epidemic_curve, save_figure
-    from containment_sim.reproduce import Reproduction, reproduce
+    from containment_sim.rerun import Reproduction, reproduce
     from containment_sim.reproduction import implied_r0
     from containment_sim.results import Result
     from containment_sim.scenario import Scenario, with_overrides
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 _WHERE = {
     "Comparison": "experiments",
-    "Reproduction": "reproduce",
+    "Reproduction": "rerun",
     "Result": "results",
     "Scenario": "scenario",
     "ScenarioError": "loading",
@@ -50,7 +50,7 @@ _WHERE = {
     "implied_r0": "reproduction",
     "load_scenario": "loading",
     "plot_epidemic_curve": "plots",
-    "reproduce": "reproduce",
+    "reproduce": "rerun",
     "run": "engines",
     "save_figure": "plots",
     "sweep": "sweep",

@@ -181,7 +181,7 @@ def _saved(path: Path) -> bool:
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
-    from containment_sim.reproduce import reproduce
+    from containment_sim.rerun import reproduce
 
     given = [f"--{name}" for name in _RUN_OPTIONS if getattr(args, name) is not None]
     given += ["--format"] * (args.format != "csv")
