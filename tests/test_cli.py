@@ -242,3 +242,20 @@ def test_init_into_an_unwritable_place_is_one_line(tmp_path: Path, capsys) -> No
     (tmp_path / "file").write_text("x")
     assert main(["init", str(tmp_path / "file" / "new.yaml")]) == 2
     assert one_line(capsys).startswith(f"{tmp_path / 'file' / 'new.yaml'}: cannot write:")
+
+
+def test_help_and_validate_do_not_import_the_simulation() -> None:
+    code = (
+        "import sys\n"
+        "from containment_sim.cli import main\n"
+        "for argv in (['--help'], ['run', '--help'], ['validate', 'small']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "    heavy = ['pandas', 'scipy', 'simpy', 'matplotlib', 'containment_sim.engines']\n"
+        "    print('imported:', argv[0], [m for m in heavy if m in sys.modules])\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("imported:")]
+    assert lines == ["imported: --help []", "imported: run []", "imported: validate []"]

@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from containment_sim._version import __version__
 from containment_sim.cli_experiments import add_experiment_commands
@@ -31,7 +31,6 @@ from containment_sim.cli_support import (
     run_command,
     verbosity,
 )
-from containment_sim.engines import run
 from containment_sim.errors import OutputError
 from containment_sim.loading import (
     BUILTIN_SCENARIOS,
@@ -41,8 +40,10 @@ from containment_sim.loading import (
 )
 from containment_sim.outputs import RESULT_DOCUMENTS
 from containment_sim.progress import Progress, configure_logging
-from containment_sim.resources import estimate
-from containment_sim.results import Result
+
+if TYPE_CHECKING:  # the engines (and pandas) are imported when a run starts, not for --help
+    from containment_sim.results import Result
+    from containment_sim.scenario import Scenario
 
 __all__ = ["EXIT_BAD_INPUT", "main"]
 
@@ -150,6 +151,13 @@ def _add_run(sub: Any, scen_help: str) -> None:
 _RUN_OPTIONS = ("engine", "strategy", "seed", "days", "scale", "dt", "out")
 
 
+def run(scenario: Scenario, **options: Any) -> Result:
+    """:func:`containment_sim.run`, imported when a run starts (not for ``--help``)."""
+    from containment_sim.engines import run as run_engine
+
+    return run_engine(scenario, **options)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     if args.scenario is not None and _saved(Path(args.scenario)):
         return _cmd_reproduce(args)
@@ -253,6 +261,7 @@ def _measure_rows(result: Result) -> list[tuple[str, str]]:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from containment_sim.reproduction import implied_r0, layer_rates
+    from containment_sim.resources import estimate
 
     scenario = load_with_overrides(args)
     check_cost(args, scenario)

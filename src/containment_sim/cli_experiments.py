@@ -14,11 +14,8 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from containment_sim.attribution import attribute, check_units
 from containment_sim.cli_support import (
     MAX_REPLICATES,
     add_input_options,
@@ -31,8 +28,6 @@ from containment_sim.cli_support import (
     prepare_output,
 )
 from containment_sim.errors import Interrupted, ResultFolderError
-from containment_sim.experiments import OUTCOMES, Comparison, compare
-from containment_sim.ledger import Ledger
 from containment_sim.loading import OverrideError, ScenarioError
 from containment_sim.names import name_problem
 from containment_sim.outputs import (
@@ -44,10 +39,14 @@ from containment_sim.outputs import (
 )
 from containment_sim.progress import Progress
 from containment_sim.provenance import run_settings
-from containment_sim.results import Result
 from containment_sim.safe_yaml import Limits, YamlInputError, load_text, to_plain
 from containment_sim.scenario import Scenario
-from containment_sim.sweep import grid, sweep
+
+if TYPE_CHECKING:  # the simulation and pandas are imported when a command runs, not for --help
+    import pandas as pd
+
+    from containment_sim.experiments import Comparison
+    from containment_sim.results import Result
 
 __all__ = ["add_experiment_commands", "positive_int"]
 
@@ -161,6 +160,9 @@ def _bar(total: int, quiet: bool, desc: str) -> Progress:
 
 
 def _cmd_compare(args: argparse.Namespace, scenario: Scenario) -> int:
+    from containment_sim.attribution import attribute, check_units
+    from containment_sim.experiments import compare
+
     strategies = args.strategies.split(",") if args.strategies else None
     units = _units(args.group) if args.group else None
     try:
@@ -212,6 +214,8 @@ def _resumable(folder: OutputFolder, total: int) -> Iterator[None]:
     except Interrupted:
         raise
     except KeyboardInterrupt:
+        from containment_sim.ledger import Ledger
+
         kept = len(Ledger(folder.ledger))
         raise Interrupted(kept, total, str(folder.ledger) if kept else None) from None
 
@@ -278,6 +282,9 @@ def _parse_params(specs: list[str]) -> dict[str, list[Any]]:
 
 
 def _cmd_sweep(args: argparse.Namespace, scenario: Scenario) -> int:
+    from containment_sim.experiments import OUTCOMES
+    from containment_sim.sweep import grid, sweep
+
     params = _parse_params(args.param)
     if args.outcome not in OUTCOMES:
         raise bad_input(
@@ -344,6 +351,9 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 def _reader(src: Path) -> Any:
     """Read and check a saved folder; return ``draw(folder) -> [chart file names]``."""
+    from containment_sim.experiments import OUTCOMES, Comparison
+    from containment_sim.results import Result
+
     if not src.is_dir():
         raise ResultFolderError(f"{src}: no such folder")
     if (src / "comparison.json").exists():

@@ -41,8 +41,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from containment_sim.errors import OutputError, ResultFolderError
 
 if TYPE_CHECKING:
@@ -336,6 +334,8 @@ def _inside(folder: Path, name: str) -> Path:
 
 
 def _json_default(value: Any) -> Any:
+    import numpy as np  # only for values JSON cannot write (numpy is not needed for --help)
+
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, datetime.date):
