@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from containment_sim.cli import main
 
 
@@ -192,9 +194,11 @@ def test_plot_redraws_into_a_whole_new_folder(tmp_path: Path, capsys) -> None:
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.suffix == ".csv"} == data
 
 
+@pytest.mark.dask
 def test_an_unreachable_scheduler_is_one_line(capsys, monkeypatch) -> None:
     import containment_sim.runner as runner
 
+    pytest.importorskip("distributed")  # the dask extra
     monkeypatch.setattr(runner, "DASK_CONNECT_SECONDS", 1)
     args = ["compare", "small", "--replicates", "1", *QUICK, "--scheduler", "tcp://127.0.0.1:9"]
     assert main(args) == 2
