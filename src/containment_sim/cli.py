@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from containment_sim._version import __version__
-from containment_sim.cli_experiments import add_experiment_commands
+from containment_sim.cli_experiments import add_experiment_commands, positive_int
 from containment_sim.cli_support import (
     EXIT_BAD_INPUT,
     EXIT_FAULT,
@@ -140,7 +140,7 @@ def _add_run(sub: Any, scen_help: str) -> None:
     )
     p.add_argument(
         "--workers",
-        type=int,
+        type=positive_int,
         default=1,
         help="when reproducing a comparison or sweep: local worker processes (default 1)",
     )

@@ -12,6 +12,7 @@ for byte with the saved one::
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any
 
 from containment_sim.errors import ResultFolderError
 from containment_sim.outputs import read_document
+from containment_sim.progress import log
 from containment_sim.provenance import provenance
 from containment_sim.scenario import Scenario
 
@@ -119,6 +121,7 @@ def reproduce(
             report = Reproduction(src, document.removesuffix(".json").replace("summary", "run"))
             report.recorded = recorded if isinstance(recorded, dict) else {}
             report.current = provenance()
+            log(f"{src}: rerunning the {report.kind} its {document} records", logging.DEBUG)
             with tempfile.TemporaryDirectory(prefix="containment-sim-reproduce-") as tmp:
                 rerun(meta, Path(tmp), workers, progress)
                 _compare(src, Path(tmp), document, report)
@@ -194,6 +197,7 @@ def _compare(saved: Path, rerun: Path, document: str, report: Reproduction) -> N
     for path in sorted(rerun.iterdir()):
         if path.suffix not in _TABLE_SUFFIXES:
             continue
+        log(f"comparing {path.name}", logging.DEBUG)
         mine = saved / path.name
         if not mine.is_file():
             report.missing.append(path.name)
