@@ -147,3 +147,14 @@ def test_parquet_folders_plot_and_reproduce(tmp_path: Path, capsys) -> None:
     assert not list(out.glob("*.csv")) and (out / "replicates.parquet").exists()
     assert main(["plot", str(out)]) == 0
     assert main(["run", str(out), "--quiet"]) == 0
+
+
+def test_a_missing_table_is_reported(saved: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for item in saved.iterdir():
+        if item.name != "timeseries_by_region.csv":
+            (copy / item.name).write_bytes(item.read_bytes())
+    report = cs.reproduce(copy / "summary.json")
+    assert not report.identical and report.missing == ["timeseries_by_region.csv"]
+    assert "missing from the folder: timeseries_by_region.csv" in str(report)

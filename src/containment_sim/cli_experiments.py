@@ -179,9 +179,9 @@ def _cmd_compare(args: argparse.Namespace, scenario: Scenario) -> int:
     workers = cap_workers(args, n)
     check_cost(args, scenario, 1 if args.scheduler else workers)
     folder = prepare_output(args, Path("results") / f"{scenario.name}-comparison")
-    announce("compare", scenario, n, None if args.scheduler else workers)
     total = n + (2 ** len(units or scenario.strategies[args.attribute]) * args.replicates
                  if args.attribute else 0)  # fmt: skip
+    announce("compare", scenario, total, None if args.scheduler else workers)
     with _resumable(folder, total), folder as staging:
         with _bar(n, args.quiet, "compare") as bar:
             cmp = compare(
