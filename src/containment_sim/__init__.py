@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     from containment_sim.experiments import Comparison, compare
     from containment_sim.loading import ScenarioError, load_scenario, validate_data
     from containment_sim.plots import plot_epidemic_curve, save_figure
-    from containment_sim.rerun import Reproduction, reproduce
     from containment_sim.reproduction import implied_r0
+    from containment_sim.rerun import Reproduction, reproduce
     from containment_sim.results import Result
     from containment_sim.scenario import Scenario, with_overrides
     from containment_sim.sweep import sweep
