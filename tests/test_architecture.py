@@ -20,6 +20,8 @@ LAYER = {
     "arrays": 0,
     "safe_yaml": 1,
     "outputs": 1,
+    "progress": 1,
+    "provenance": 1,
     "ledger": 1,
     "runner": 1,
     "checks": 1,
@@ -46,6 +48,8 @@ LAYER = {
     "attribution": 8,
     "sweep": 8,
     "plots": 9,
+    "display": 9,
+    "rerun": 9,
     "cli_experiments": 10,
     "cli_support": 10,
     "cli": 10,
@@ -59,8 +63,9 @@ def module_layer(path: Path) -> int:
     return LAYER[rel.parts[0].removesuffix(".py")]
 
 
-LAZY = {"plots"}
-"""Packages a lower layer may import inside a function body (e.g. ``Result.plot``)."""
+LAZY = {"plots", "display", "loading"}
+"""Modules a lower layer may import inside a function body (e.g. ``Result.plot``, or
+``with_overrides`` reporting its problems like the loader)."""
 
 
 def imports(tree: ast.AST) -> list[tuple[str, bool]]:

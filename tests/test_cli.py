@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from containment_sim.cli import main
 
 
@@ -64,6 +66,16 @@ def test_validate_schema_init(tmp_path: Path, capsys) -> None:
     assert main(["init", str(target), "--from", "small"]) == 0
     assert main(["validate", str(target)]) == 0
     assert main(["init", str(target)]) == 2
+
+
+def test_init_names_the_scenario_after_the_file(tmp_path: Path, capsys) -> None:
+    target = tmp_path / "my-city.yaml"
+    assert main(["init", str(target)]) == 0
+    assert '\nname: "my-city"\n' in target.read_text()
+    capsys.readouterr()
+    assert main(["validate", str(target)]) == 0
+    assert "valid scenario 'my-city'" in capsys.readouterr().out
+    assert main(["init", str(tmp_path / "..bad.yaml")]) == 2
 
 
 # Every failure: one line on stderr, exit 2 for bad input, 1 for a fault, never a traceback.
@@ -182,9 +194,11 @@ def test_plot_redraws_into_a_whole_new_folder(tmp_path: Path, capsys) -> None:
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.suffix == ".csv"} == data
 
 
+@pytest.mark.dask
 def test_an_unreachable_scheduler_is_one_line(capsys, monkeypatch) -> None:
     import containment_sim.runner as runner
 
+    pytest.importorskip("distributed")  # the dask extra
     monkeypatch.setattr(runner, "DASK_CONNECT_SECONDS", 1)
     args = ["compare", "small", "--replicates", "1", *QUICK, "--scheduler", "tcp://127.0.0.1:9"]
     assert main(args) == 2
@@ -232,3 +246,20 @@ def test_init_into_an_unwritable_place_is_one_line(tmp_path: Path, capsys) -> No
     (tmp_path / "file").write_text("x")
     assert main(["init", str(tmp_path / "file" / "new.yaml")]) == 2
     assert one_line(capsys).startswith(f"{tmp_path / 'file' / 'new.yaml'}: cannot write:")
+
+
+def test_help_and_validate_do_not_import_the_simulation() -> None:
+    code = (
+        "import sys\n"
+        "from containment_sim.cli import main\n"
+        "for argv in (['--help'], ['run', '--help'], ['validate', 'small']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "    heavy = ['pandas', 'scipy', 'simpy', 'matplotlib', 'containment_sim.engines']\n"
+        "    print('imported:', argv[0], [m for m in heavy if m in sys.modules])\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("imported:")]
+    assert lines == ["imported: --help []", "imported: run []", "imported: validate []"]

@@ -180,8 +180,9 @@ def test_sweep_over_two_parameters(tmp_path: Path) -> None:
     assert main(["plot", str(tmp_path / "sw")]) == 0
 
 
+@pytest.mark.dask
 def test_a_dask_cluster_gives_the_same_results() -> None:
-    distributed = pytest.importorskip("dask.distributed")  # in the test extra
+    distributed = pytest.importorskip("distributed")  # the dask extra
     scenario = with_overrides(load_scenario("small"), {"days": 30})
     local = compare(scenario, ["none"], replicates=3, workers=1)
     with distributed.LocalCluster(

@@ -175,8 +175,9 @@ def test_a_kill_during_the_save_leaves_the_old_folder_and_resumes(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cmp"], "stale staging removed"
 
 
+@pytest.mark.dask
 def test_a_resumed_comparison_on_dask_is_identical(tmp_path: Path) -> None:
-    distributed = pytest.importorskip("dask.distributed")
+    distributed = pytest.importorskip("distributed")  # the dask extra
     from containment_sim import load_scenario, with_overrides
     from containment_sim.errors import Interrupted
     from containment_sim.experiments import compare
@@ -237,7 +238,7 @@ def test_ctrl_c_during_the_save_keeps_every_run(
     out = tmp_path / "cmp"
     real = Comparison.write
 
-    def interrupted_write(self, folder):
+    def interrupted_write(self, folder, *args, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(Comparison, "write", interrupted_write)

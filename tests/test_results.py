@@ -89,6 +89,48 @@ def test_save_then_load_round_trip(result: Result, tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(again.timeseries, result.timeseries)
 
 
+def test_dates_are_datetimes_in_tables_and_iso_dates_in_files(result: Result, tmp_path) -> None:
+    for frame in (result.timeseries, result.by_region):
+        assert pd.api.types.is_datetime64_any_dtype(frame["date"])
+    assert result.timeseries["date"].iloc[0] == pd.Timestamp(result.scenario.start_date)
+    out = result.save(tmp_path / "run")
+    assert (
+        (out / "timeseries.csv")
+        .read_text()
+        .splitlines()[1]
+        .startswith(f"0,{result.scenario.start_date.isoformat()},")
+    )
+    back = Result.load(out)
+    pd.testing.assert_series_equal(back.timeseries["date"], result.timeseries["date"])
+    pd.testing.assert_series_equal(back.by_region["date"], result.by_region["date"])
+
+
+@pytest.mark.parquet
+def test_every_table_as_parquet(result: Result, tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    import containment_sim as cs
+
+    out = result.save(tmp_path / "run", format="parquet")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "summary.json", "timeseries.parquet", "timeseries_by_region.parquet"
+    ]  # fmt: skip
+    back = Result.load(out)
+    pd.testing.assert_frame_equal(back.timeseries, result.timeseries, check_dtype=False)
+    assert pd.api.types.is_datetime64_any_dtype(back.timeseries["date"])
+    assert cs.reproduce(out).identical
+
+
+def test_parquet_without_pyarrow_is_refused_before_the_work(result, tmp_path, monkeypatch) -> None:
+    import sys
+
+    from containment_sim.errors import OutputError
+
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    with pytest.raises(OutputError, match=r"containment-sim\[parquet\]"):
+        result.save(tmp_path / "run", format="parquet")
+    assert not (tmp_path / "run").exists()
+
+
 def test_failed_save_leaves_nothing_half_written(
     result: Result, tmp_path: Path, monkeypatch
 ) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 
 from containment_sim import Scenario, ScenarioError, load_scenario, with_overrides
 from containment_sim.loading import BUILTIN_SCENARIOS
@@ -147,10 +146,28 @@ def test_xianning_returnees_before_the_cordon_are_about_five_percent_of_five_mil
 def test_overrides_are_validated() -> None:
     sc = load_scenario("small")
     assert with_overrides(sc, {"population.scale": 0.5, "seed": 9}).population.scale == 0.5
-    with pytest.raises(ValidationError):
+    with pytest.raises(ScenarioError, match=r"^overrides: population\.scale: "):
         with_overrides(sc, {"population.scale": 0.0})
-    with pytest.raises(ValidationError):
+    with pytest.raises(ScenarioError, match=r"^overrides: dt: "):
         with_overrides(sc, {"dt": 0.3})
+
+
+def test_override_errors_name_the_measure_and_field() -> None:
+    sc = load_scenario("xianning")
+    with pytest.raises(ScenarioError) as caught:
+        with_overrides(sc, {"measures.tracing.coverage.community": 3})
+    assert str(caught.value) == (
+        "overrides: measures.tracing.coverage.community: Input should be less than or equal "
+        "to 1 (got 3)"
+    )
+    with pytest.raises(ScenarioError, match=r"^overrides: measures\.tracing\.capacty: unknown "
+                       r"key 'capacty'; allowed keys: type, start"):  # fmt: skip
+        with_overrides(sc, {"measures.tracing.capacty": 30})
+    with pytest.raises(KeyError) as missing:  # a path leading nowhere: also a KeyError
+        with_overrides(sc, {"measures.tracin.capacity": 30})
+    assert str(missing.value).startswith(
+        "overrides: measures.tracin.capacity: measures has no 'tracin'; it has: "
+    )
 
 
 def test_json_schema_forbids_unknown_keys() -> None:

@@ -14,6 +14,7 @@ The public API::
     comparison.table()         # one row per strategy: intervals, averted counts
     result.plot("results/curve")   # a matplotlib Figure, saved as PNG, SVG and PDF
     comparison.plot("averted")
+    cs.reproduce("results/xianning")   # rerun a saved folder; are the tables identical?
 
 Names are imported when first used, so ``import containment_sim`` is quick, a run that
 needs no tables never imports pandas, and nothing imports matplotlib until a chart is drawn.
@@ -33,12 +34,14 @@ if TYPE_CHECKING:
     from containment_sim.loading import ScenarioError, load_scenario, validate_data
     from containment_sim.plots import plot_epidemic_curve, save_figure
     from containment_sim.reproduction import implied_r0
+    from containment_sim.rerun import Reproduction, reproduce
     from containment_sim.results import Result
     from containment_sim.scenario import Scenario, with_overrides
     from containment_sim.sweep import sweep
 
 _WHERE = {
     "Comparison": "experiments",
+    "Reproduction": "rerun",
     "Result": "results",
     "Scenario": "scenario",
     "ScenarioError": "loading",
@@ -47,6 +50,7 @@ _WHERE = {
     "implied_r0": "reproduction",
     "load_scenario": "loading",
     "plot_epidemic_curve": "plots",
+    "reproduce": "rerun",
     "run": "engines",
     "save_figure": "plots",
     "sweep": "sweep",
@@ -56,6 +60,7 @@ _WHERE = {
 
 __all__ = [
     "Comparison",
+    "Reproduction",
     "Result",
     "Scenario",
     "ScenarioError",
@@ -65,6 +70,7 @@ __all__ = [
     "implied_r0",
     "load_scenario",
     "plot_epidemic_curve",
+    "reproduce",
     "run",
     "save_figure",
     "sweep",

@@ -23,6 +23,7 @@ import pandas as pd
 
 from containment_sim.experiments import make_tasks, run_tasks, tidy_outcomes
 from containment_sim.ledger import Ledger
+from containment_sim.progress import ProgressArg
 from containment_sim.scenario import Scenario
 
 __all__ = ["MAX_UNITS", "attribute", "check_units", "shapley_values"]
@@ -89,7 +90,7 @@ def attribute(
     seed: int | None = None,
     workers: int = 1,
     outcome: str = "total_infections",
-    progress: Callable[[int], None] | None = None,
+    progress: ProgressArg = None,
     scheduler: str | None = None,
     ledger: Ledger | str | Path | None = None,
 ) -> pd.DataFrame:
@@ -104,7 +105,8 @@ def attribute(
         seed: Base seed (default: the scenario's).
         workers: Local worker processes.
         outcome: The outcome whose reduction is attributed.
-        progress: Called with 1 after each run.
+        progress: Called with 1 after each run, or ``True`` to report progress with the
+            time left (:class:`~containment_sim.progress.Progress`).
         scheduler: Address of a Dask distributed scheduler to run on instead.
         ledger: Folder keeping every finished run; runs already there are not run again.
 
@@ -122,7 +124,7 @@ def attribute(
     members = {labels[s]: tuple(m for u in sorted(s) for m in groups[u]) for s in subsets}
     base = scenario.seed if seed is None else seed
     tasks = make_tasks(scenario, list(members), replicates, base, members)
-    table = tidy_outcomes(run_tasks(tasks, workers, progress, scheduler, ledger))
+    table = tidy_outcomes(run_tasks(tasks, workers, progress, scheduler, ledger, desc="attribute"))
     mean = table.groupby("strategy")[outcome].mean()
     empty = mean[labels[frozenset()]]
 

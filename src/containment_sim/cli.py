@@ -13,21 +13,24 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from containment_sim._version import __version__
-from containment_sim.cli_experiments import add_experiment_commands
+from containment_sim.cli_experiments import add_experiment_commands, positive_int
 from containment_sim.cli_support import (
     EXIT_BAD_INPUT,
+    EXIT_FAULT,
     Parser,
     add_input_options,
     add_output_options,
+    add_verbosity,
+    bad_input,
     check_cost,
     load_with_overrides,
     prepare_output,
     run_command,
+    verbosity,
 )
-from containment_sim.engines import run
 from containment_sim.errors import OutputError
 from containment_sim.loading import (
     BUILTIN_SCENARIOS,
@@ -35,9 +38,12 @@ from containment_sim.loading import (
     builtin_scenario_path,
     scenario_json_schema,
 )
-from containment_sim.resources import estimate
-from containment_sim.results import Result
-from containment_sim.scenario import Scenario
+from containment_sim.outputs import RESULT_DOCUMENTS
+from containment_sim.progress import Progress, configure_logging
+
+if TYPE_CHECKING:  # the engines (and pandas) are imported when a run starts, not for --help
+    from containment_sim.results import Result
+    from containment_sim.scenario import Scenario
 
 __all__ = ["EXIT_BAD_INPUT", "main"]
 
@@ -47,6 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def parse_and_run(_: argparse.Namespace) -> int:
         args = _parser().parse_args(argv)
+        configure_logging(verbosity(args))
         return int(args.handler(args))
 
     return run_command(parse_and_run, argparse.Namespace())
@@ -69,13 +76,16 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check a scenario file and report every problem")
     p.add_argument("scenario", help=scen_help)
     add_input_options(p)
+    add_verbosity(p)
     p.set_defaults(handler=_cmd_validate)
 
     p = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     p.set_defaults(handler=_cmd_schema)
 
     p = sub.add_parser("init", help="write a copy of a built-in scenario to start from")
-    p.add_argument("path", type=Path, help="file to write (must not exist)")
+    p.add_argument(
+        "path", type=Path, help="file to write (must not exist); its name names the scenario"
+    )
     p.add_argument(
         "--from",
         dest="template",
@@ -92,10 +102,18 @@ def _add_run(sub: Any, scen_help: str) -> None:
     """The ``run`` command and its options."""
     p = sub.add_parser(
         "run",
-        help="run a scenario once and write its results",
-        description="Run a scenario once; write summary.json, time series and a chart.",
+        help="run a scenario once and write its results, or reproduce saved results",
+        description="Run a scenario once; write summary.json, time series and a chart. "
+        "Given a saved folder (or its summary.json, comparison.json or sweep.json), rerun "
+        "exactly what it records and report whether every table comes out byte for byte the "
+        "same (exit code 0 if so, 1 if not).",
     )
-    p.add_argument("scenario", nargs="?", default=None, help=scen_help)
+    p.add_argument(
+        "scenario",
+        nargs="?",
+        default=None,
+        help=f"{scen_help}; or a saved results folder to reproduce",
+    )
     p.add_argument(
         "--engine",
         choices=("vectorized", "des"),
@@ -120,11 +138,29 @@ def _add_run(sub: Any, scen_help: str) -> None:
     p.add_argument(
         "--no-plot", action="store_true", help="do not draw the epidemic curve (PNG, SVG and PDF)"
     )
-    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        help="when reproducing a comparison or sweep: local worker processes (default 1)",
+    )
+    add_verbosity(p)
     p.set_defaults(handler=_cmd_run)
 
 
+_RUN_OPTIONS = ("engine", "strategy", "seed", "days", "scale", "dt", "out")
+
+
+def run(scenario: Scenario, **options: Any) -> Result:
+    """:func:`containment_sim.run`, imported when a run starts (not for ``--help``)."""
+    from containment_sim.engines import run as run_engine
+
+    return run_engine(scenario, **options)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
+    if args.scenario is not None and _saved(Path(args.scenario)):
+        return _cmd_reproduce(args)
     scenario = load_with_overrides(args)
     check_cost(args, scenario)
     default = Path("results") / (
@@ -133,9 +169,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     folder = prepare_output(args, default)  # checked (and writable) before the run
     started = time.perf_counter()
     with folder as staging:  # replaces the folder when all is written; removed on failure
-        result = _run_with_progress(scenario, quiet=args.quiet)
+        with Progress(
+            scenario.days, scenario.name, "day", bar=False if args.quiet else None
+        ) as bar:
+            result = run(scenario, progress=bar)
         elapsed = time.perf_counter() - started
-        result.write(staging)
+        result.write(staging, args.format)
         if not args.no_plot:
             result.plot(staging / "epidemic_curve")
     if not args.quiet:
@@ -144,18 +183,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_with_progress(scenario: Scenario, quiet: bool) -> Result:
-    from tqdm import tqdm
+def _saved(path: Path) -> bool:
+    """Whether ``path`` is a saved results folder or one of its documents (not a scenario)."""
+    return path.is_dir() or (path.is_file() and path.name in RESULT_DOCUMENTS)
 
-    disable = True if quiet else None  # None: show only on a terminal
-    with tqdm(
-        total=scenario.days, desc=scenario.name, unit="day", disable=disable, file=sys.stderr
-    ) as bar:
 
-        def advance(days: int) -> None:
-            bar.update(days)
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from containment_sim.rerun import reproduce
 
-        return run(scenario, progress=advance)
+    given = [f"--{name}" for name in _RUN_OPTIONS if getattr(args, name) is not None]
+    given += ["--format"] * (args.format != "csv")
+    if given:
+        raise bad_input(
+            "command line",
+            f"{args.scenario} is rerun exactly as recorded; drop {', '.join(given)}",
+        )
+    report = reproduce(args.scenario, workers=args.workers, progress=not args.quiet)
+    if not args.quiet or not report.identical:
+        print(report)
+    return 0 if report.identical else EXIT_FAULT
 
 
 def _summary_table(result: Result, elapsed: float) -> str:
@@ -215,6 +261,7 @@ def _measure_rows(result: Result) -> list[tuple[str, str]]:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from containment_sim.reproduction import implied_r0, layer_rates
+    from containment_sim.resources import estimate
 
     scenario = load_with_overrides(args)
     check_cost(args, scenario)
@@ -240,7 +287,21 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
+    import re
+
+    from containment_sim.names import name_problem
+
+    name = Path(args.path).stem
+    problem = name_problem(name)
+    if problem is not None:
+        raise bad_input(
+            "command line",
+            f"the scenario is named after the file, {name!r}: {problem}; choose another name",
+            str(args.path),
+        )
     text = builtin_scenario_path(args.template).read_text(encoding="utf-8")
+    text = re.sub(r"^name: .*$", f"name: {json.dumps(name, ensure_ascii=False)}", text,
+                  count=1, flags=re.MULTILINE)  # fmt: skip
     try:
         with open(args.path, "x", encoding="utf-8") as stream:
             stream.write(text)
@@ -248,7 +309,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
         raise OutputError(f"{args.path}: already exists; choose another path") from None
     except OSError as exc:
         raise OutputError(f"{args.path}: cannot write: {exc.strerror or exc}") from None
-    print(f"wrote {args.path} (a copy of the built-in {args.template!r} scenario)")
+    print(f"wrote {args.path}: scenario {name!r}, a copy of the built-in {args.template!r}")
     return 0
 
 

@@ -11,27 +11,24 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from containment_sim.attribution import attribute, check_units
 from containment_sim.cli_support import (
     MAX_REPLICATES,
     add_input_options,
     add_output_options,
+    add_verbosity,
+    announce,
     bad_input,
     cap_workers,
     check_cost,
     prepare_output,
 )
 from containment_sim.errors import Interrupted, ResultFolderError
-from containment_sim.experiments import OUTCOMES, Comparison, compare
-from containment_sim.ledger import Ledger
-from containment_sim.loading import ScenarioError, problems_from
+from containment_sim.loading import OverrideError, ScenarioError
 from containment_sim.names import name_problem
 from containment_sim.outputs import (
     OutputFolder,
@@ -40,10 +37,16 @@ from containment_sim.outputs import (
     read_tables,
     write_tables,
 )
-from containment_sim.results import Result
+from containment_sim.progress import Progress
+from containment_sim.provenance import run_settings
 from containment_sim.safe_yaml import Limits, YamlInputError, load_text, to_plain
 from containment_sim.scenario import Scenario
-from containment_sim.sweep import grid, sweep
+
+if TYPE_CHECKING:  # the simulation and pandas are imported when a command runs, not for --help
+    import pandas as pd
+
+    from containment_sim.experiments import Comparison
+    from containment_sim.results import Result
 
 __all__ = ["add_experiment_commands", "positive_int"]
 
@@ -99,6 +102,7 @@ def add_experiment_commands(sub: Any, scenario_help: str, load: Any) -> None:
         description="Check a saved folder against its document and redraw its charts.",
     )
     p.add_argument("directory", type=Path)
+    add_verbosity(p)
     p.set_defaults(handler=_cmd_plot)
 
 
@@ -148,18 +152,17 @@ def _common(p: argparse.ArgumentParser, default_out: str, per: str = "strategy")
     add_output_options(p, resumable=True, default=default_out)
     add_input_options(p)
     p.add_argument("--no-plot", action="store_true", help="write tables only")
-    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_verbosity(p)
 
 
-def _bar(total: int, quiet: bool, desc: str) -> Any:
-    from tqdm import tqdm
-
-    return tqdm(
-        total=total, desc=desc, unit="run", disable=True if quiet else None, file=sys.stderr
-    )
+def _bar(total: int, quiet: bool, desc: str) -> Progress:
+    return Progress(total, desc, "run", bar=False if quiet else None)
 
 
 def _cmd_compare(args: argparse.Namespace, scenario: Scenario) -> int:
+    from containment_sim.attribution import attribute, check_units
+    from containment_sim.experiments import compare
+
     strategies = args.strategies.split(",") if args.strategies else None
     units = _units(args.group) if args.group else None
     try:
@@ -178,10 +181,11 @@ def _cmd_compare(args: argparse.Namespace, scenario: Scenario) -> int:
     folder = prepare_output(args, Path("results") / f"{scenario.name}-comparison")
     total = n + (2 ** len(units or scenario.strategies[args.attribute]) * args.replicates
                  if args.attribute else 0)  # fmt: skip
+    announce("compare", scenario, total, None if args.scheduler else workers)
     with _resumable(folder, total), folder as staging:
         with _bar(n, args.quiet, "compare") as bar:
             cmp = compare(
-                scenario, strategies, args.replicates, args.seed, workers, bar.update,
+                scenario, strategies, args.replicates, args.seed, workers, bar,
                 args.scheduler, folder.ledger,
             )  # fmt: skip
         if args.attribute:
@@ -189,9 +193,9 @@ def _cmd_compare(args: argparse.Namespace, scenario: Scenario) -> int:
             with _bar(2**k * args.replicates, args.quiet, "attribute") as bar:
                 cmp.attribution = attribute(
                     scenario, args.attribute, units, args.replicates, args.seed, workers,
-                    progress=bar.update, scheduler=args.scheduler, ledger=folder.ledger,
+                    progress=bar, scheduler=args.scheduler, ledger=folder.ledger,
                 )  # fmt: skip
-        cmp.write(staging)
+        cmp.write(staging, args.format)
         if not args.no_plot:
             from containment_sim.plots import save_comparison_charts
 
@@ -210,6 +214,8 @@ def _resumable(folder: OutputFolder, total: int) -> Iterator[None]:
     except Interrupted:
         raise
     except KeyboardInterrupt:
+        from containment_sim.ledger import Ledger
+
         kept = len(Ledger(folder.ledger))
         raise Interrupted(kept, total, str(folder.ledger) if kept else None) from None
 
@@ -276,7 +282,8 @@ def _parse_params(specs: list[str]) -> dict[str, list[Any]]:
 
 
 def _cmd_sweep(args: argparse.Namespace, scenario: Scenario) -> int:
-    from pydantic import ValidationError
+    from containment_sim.experiments import OUTCOMES
+    from containment_sim.sweep import grid, sweep
 
     params = _parse_params(args.param)
     if args.outcome not in OUTCOMES:
@@ -286,8 +293,8 @@ def _cmd_sweep(args: argparse.Namespace, scenario: Scenario) -> int:
         )  # fmt: skip
     try:
         points = grid(scenario, params, args.strategy)
-    except ValidationError as exc:
-        raise ScenarioError(problems_from(exc, None, "--param")) from None
+    except OverrideError as exc:
+        raise ScenarioError([replace(p, source="--param") for p in exc.problems]) from None
     except (KeyError, ValueError) as exc:
         raise bad_input("command line", str(exc).strip("'\""), "--param") from None
     n = len(points) * args.replicates
@@ -295,15 +302,18 @@ def _cmd_sweep(args: argparse.Namespace, scenario: Scenario) -> int:
     for _, changed in points:
         check_cost(args, changed, 1 if args.scheduler else workers)
     folder = prepare_output(args, Path("results") / f"{scenario.name}-sweep")
+    announce("sweep", scenario, n, None if args.scheduler else workers)
     with _resumable(folder, n), folder as staging:
         with _bar(n, args.quiet, "sweep") as bar:
             table = sweep(
                 scenario, params, args.strategy, args.replicates, args.seed, workers,
-                bar.update, args.scheduler, folder.ledger,
+                bar, args.scheduler, folder.ledger,
             )  # fmt: skip
-        meta = {"params": list(params), "outcome": args.outcome, "replicates": args.replicates,
-                "scale": scenario.population.scale, "rows": {"sweep": len(table)}}  # fmt: skip
-        write_tables(staging, {"sweep": table}, {"sweep.json": meta})
+        meta = {"params": list(params), "values": params, "outcome": args.outcome,
+                "strategy": args.strategy or scenario.strategy, "rows": {"sweep": len(table)},
+                "format": args.format,
+                **run_settings(scenario, args.replicates, args.seed)}  # fmt: skip
+        write_tables(staging, {"sweep": table}, {"sweep.json": meta}, format=args.format)
         if not args.no_plot:
             _sweep_chart(table, list(params), args.outcome, scenario.population.scale, staging)
     if not args.quiet:
@@ -341,6 +351,9 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 def _reader(src: Path) -> Any:
     """Read and check a saved folder; return ``draw(folder) -> [chart file names]``."""
+    from containment_sim.experiments import OUTCOMES, Comparison
+    from containment_sim.results import Result
+
     if not src.is_dir():
         raise ResultFolderError(f"{src}: no such folder")
     if (src / "comparison.json").exists():

@@ -24,19 +24,17 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
-from pydantic import ValidationError
-
 from containment_sim.errors import FaultError, InputError, Interrupted
 from containment_sim.loading import (
     DEFAULT_SCENARIO,
+    OverrideError,
     Problem,
     ScenarioError,
     ScenarioWarning,
     load_scenario,
-    problems_from,
 )
-from containment_sim.outputs import OutputFolder
-from containment_sim.resources import ResourceError, check_resources
+from containment_sim.outputs import FORMATS, OutputFolder, check_format
+from containment_sim.resources import ResourceError, check_resources, estimate
 from containment_sim.safe_yaml import DEFAULT_LIMITS, Limits, format_bytes
 from containment_sim.scenario import Scenario, with_overrides
 
@@ -48,6 +46,8 @@ __all__ = [
     "Parser",
     "add_input_options",
     "add_output_options",
+    "add_verbosity",
+    "announce",
     "bad_input",
     "cap_workers",
     "check_cost",
@@ -55,6 +55,7 @@ __all__ = [
     "load_with_overrides",
     "prepare_output",
     "run_command",
+    "verbosity",
 ]
 
 EXIT_FAULT = 1
@@ -178,9 +179,40 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_verbosity(p: argparse.ArgumentParser) -> None:
+    """``-v/--verbose`` and ``-q/--quiet``: how much is logged on stderr."""
+    p.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log more (progress lines, details)"
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+
+
+def verbosity(args: argparse.Namespace) -> int:
+    """-1 for ``--quiet``, else the number of ``-v``."""
+    return -1 if getattr(args, "quiet", False) else int(getattr(args, "verbose", 0) or 0)
+
+
+def announce(what: str, scenario: Scenario, runs: int, workers: int | None) -> None:
+    """Log the size of a job and its estimated time before it starts."""
+    from containment_sim.progress import format_duration, log
+
+    cost = estimate(scenario)
+    text = f"{what}: {runs:,} runs, {cost}"
+    if workers is not None:
+        total = cost.seconds * runs / max(workers, 1)
+        text += f"; about {format_duration(total)} in all on {workers} worker(s)"
+    log(text)
+
+
 def add_output_options(p: argparse.ArgumentParser, resumable: bool, default: str) -> None:
-    """``--out``, ``--force`` and (for jobs of many runs) ``--resume``."""
+    """``--out``, ``--force``, ``--format`` and (for jobs of many runs) ``--resume``."""
     p.add_argument("--out", type=Path, help=f"output folder (default {default})")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="csv",
+        help="table format: csv (default) or parquet (needs the parquet extra: pyarrow)",
+    )
     p.add_argument(
         "--force", action="store_true", help="replace the output folder if it holds results"
     )
@@ -212,10 +244,12 @@ def load_with_overrides(args: argparse.Namespace) -> Scenario:
     }
     try:
         return with_overrides(scenario, changes)
-    except ValidationError as exc:
-        problems = problems_from(exc, None, "command line")
+    except OverrideError as exc:
         raise ScenarioError(
-            [replace(p, field=_OPTIONS.get(p.field, p.field)) for p in problems]
+            [
+                replace(p, source="command line", field=_OPTIONS.get(p.field, p.field))
+                for p in exc.problems
+            ]
         ) from None
 
 
@@ -232,6 +266,7 @@ def check_cost(args: argparse.Namespace, scenario: Scenario, concurrent: int = 1
 
 def prepare_output(args: argparse.Namespace, default: Path) -> OutputFolder:
     """The checked output folder of a command: ``--out``, or ``default`` inside ``results/``."""
+    check_format(getattr(args, "format", "csv"))
     force, resume = args.force, getattr(args, "resume", False)
     if args.out is not None:
         return OutputFolder.prepare(args.out, force=force, resume=resume)

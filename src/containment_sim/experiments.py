@@ -14,7 +14,7 @@ are replaced and their runs retried (:mod:`containment_sim.runner`).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,7 +27,15 @@ from containment_sim.engines import run
 from containment_sim.errors import ResultFolderError
 from containment_sim.ledger import Entry, Ledger
 from containment_sim.names import name_problem
-from containment_sim.outputs import OutputFolder, read_document, read_tables, write_tables
+from containment_sim.outputs import (
+    OutputFolder,
+    check_format,
+    read_document,
+    read_tables,
+    write_tables,
+)
+from containment_sim.progress import ProgressArg, progress_hook
+from containment_sim.provenance import run_settings
 from containment_sim.results import Result
 from containment_sim.runner import run_jobs
 from containment_sim.scenario import Scenario, with_overrides
@@ -121,9 +129,10 @@ def _record(task: Task, result: Result) -> RunRecord:
 def run_tasks(
     tasks: Sequence[Task],
     workers: int = 1,
-    progress: Callable[[int], None] | None = None,
+    progress: ProgressArg = None,
     scheduler: str | None = None,
     ledger: Ledger | str | Path | None = None,
+    desc: str = "runs",
 ) -> list[RunRecord]:
     """Run tasks on local processes, or on a Dask cluster, and return them in task order.
 
@@ -132,11 +141,13 @@ def run_tasks(
         workers: Number of local worker processes (1: in this process); no more are started
             than there are tasks.
         progress: Called with the number of runs just finished (runs read from the ledger
-            count at the start).
+            count at the start); ``True`` reports progress with the time left (a bar on a
+            terminal, log lines elsewhere: :class:`~containment_sim.progress.Progress`).
         scheduler: Address of a running Dask distributed scheduler (``tcp://host:8786``);
             needs the ``dask`` extra. Overrides ``workers``.
         ledger: A folder (or :class:`~containment_sim.ledger.Ledger`) keeping every finished
             run; runs already in it are read, not run again.
+        desc: What the progress report calls the work.
 
     Returns:
         One record per task, in the order of ``tasks``, whatever runs them: every task is a
@@ -160,17 +171,22 @@ def run_tasks(
         if book is not None:
             book.put(keys[i], _to_entry(record))
 
-    return run_jobs(
-        _execute,
-        tasks,
-        workers=workers,
-        scheduler=scheduler,
-        progress=progress,
-        done=done,
-        on_result=keep,
-        describe=_describe,
-        kept=str(book.folder) if book is not None else None,
-    )
+    hook, report = progress_hook(progress, len(tasks), desc, "run")
+    try:
+        return run_jobs(
+            _execute,
+            tasks,
+            workers=workers,
+            scheduler=scheduler,
+            progress=hook,
+            done=done,
+            on_result=keep,
+            describe=_describe,
+            kept=str(book.folder) if book is not None else None,
+        )
+    finally:
+        if report is not None:
+            report.close()
 
 
 def task_key(task: Task, digests: dict[int, str] | None = None) -> str:
@@ -237,6 +253,9 @@ class Comparison:
         curves: Daily curves per strategy and replicate (for charts).
         regions: Daily new infections and infected per region, strategy and replicate.
         attribution: Shapley values per measure, if computed.
+        settings: Replicates and base seed (and what else the comparison records).
+        provenance: Versions and git commit recorded with a saved comparison (``None`` for a
+            fresh one; :meth:`save` records the current ones).
     """
 
     scenario: Scenario
@@ -246,6 +265,17 @@ class Comparison:
     regions: pd.DataFrame
     attribution: pd.DataFrame | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, Any] | None = None
+
+    def __repr__(self) -> str:
+        from containment_sim.display import comparison_repr
+
+        return comparison_repr(self)
+
+    def _repr_html_(self) -> str:
+        from containment_sim.display import comparison_html
+
+        return comparison_html(self)
 
     def table(self) -> pd.DataFrame:
         """One row per strategy: mean, median, 95 % interval of each outcome; averted counts."""
@@ -280,7 +310,7 @@ class Comparison:
             save_figure(fig, path)
         return fig
 
-    def save(self, directory: str | Path, force: bool = True) -> Path:
+    def save(self, directory: str | Path, force: bool = True, format: str = "csv") -> Path:
         """Write the comparison's tables, charts' data and ``comparison.json`` to ``directory``.
 
         The tables are ``comparison.csv``, ``replicates.csv`` (and ``replicates.parquet``
@@ -292,16 +322,19 @@ class Comparison:
         Args:
             directory: The folder.
             force: Replace a folder that holds results (with ``False``, refuse it).
+            format: ``csv`` or ``parquet`` (every table as ``<name>.parquet`` instead; needs
+                the ``parquet`` extra).
 
         Raises:
             containment_sim.errors.OutputError: The folder may not or cannot be written.
         """
+        check_format(format)
         folder = OutputFolder.prepare(directory, force=force)
         with folder as staging:
-            self.write(staging)
+            self.write(staging, format)
         return folder.target
 
-    def write(self, folder: str | Path) -> Path:
+    def write(self, folder: str | Path, format: str = "csv") -> Path:
         """Write the files of :meth:`save` into ``folder`` in place (e.g. a staging folder)."""
         frames = {
             "comparison": self.table(),
@@ -311,12 +344,15 @@ class Comparison:
         }
         if self.attribution is not None:
             frames["attribution"] = self.attribution
+        replicates = int(self.settings.get("replicates", self.replicates["replicate"].nunique()))
         meta = {"version": __version__, "strategies": self.strategies, **self.settings,
                 "attribution": self.attribution is not None,
-                "rows": {name: len(frame) for name, frame in frames.items()},
-                "scenario": self.scenario.model_dump(mode="json", by_alias=True)}  # fmt: skip
+                "rows": {name: len(frame) for name, frame in frames.items()}, "format": format,
+                **run_settings(self.scenario, replicates, self.settings.get("seed"))}  # fmt: skip
+        if self.provenance is not None:
+            meta["provenance"] = self.provenance
         parquet = ("replicates",) if _has_pyarrow() else ()
-        return write_tables(folder, frames, {"comparison.json": meta}, parquet)
+        return write_tables(folder, frames, {"comparison.json": meta}, parquet, format)
 
     @classmethod
     def load(cls, directory: str | Path) -> Comparison:
@@ -336,6 +372,9 @@ class Comparison:
                 f"{src / 'comparison.json'}: lacks a valid scenario or strategy list"
             ) from None
         meta.pop("version", None)
+        meta.pop("scale", None)
+        meta.pop("format", None)
+        provenance = meta.pop("provenance", None)
         rows: dict[str, int | None] = dict.fromkeys(_TABLES)
         rows.update(meta.pop("rows", None) or {})
         if not meta.pop("attribution", (src / "attribution.csv").exists()):
@@ -345,6 +384,7 @@ class Comparison:
         return cls(
             scenario, strategies, tables["replicates"], tables["curves"], tables["regions"],
             tables.get("attribution"), meta,
+            provenance if isinstance(provenance, dict) else None,
         )  # fmt: skip
 
 
@@ -363,7 +403,7 @@ def compare(
     replicates: int = 20,
     seed: int | None = None,
     workers: int = 1,
-    progress: Callable[[int], None] | None = None,
+    progress: ProgressArg = None,
     scheduler: str | None = None,
     ledger: Ledger | str | Path | None = None,
 ) -> Comparison:
@@ -375,7 +415,8 @@ def compare(
         replicates: Runs per strategy.
         seed: Base seed (default: the scenario's); replicate r uses ``seed + r``.
         workers: Local worker processes; results do not depend on it.
-        progress: Called with 1 after each run.
+        progress: Called with 1 after each run, or ``True`` to report progress with the time
+            left (:class:`~containment_sim.progress.Progress`).
         scheduler: Address of a Dask distributed scheduler to run on instead (``dask`` extra).
         ledger: Folder keeping every finished run; runs already there are not run again
             (see :func:`run_tasks`).
@@ -387,7 +428,7 @@ def compare(
         raise KeyError(f"unknown strategies {unknown}; the scenario defines: {known}")
     base = scenario.seed if seed is None else seed
     tasks = make_tasks(scenario, names, replicates, base)
-    records = run_tasks(tasks, workers, progress, scheduler, ledger)
+    records = run_tasks(tasks, workers, progress, scheduler, ledger, desc="compare")
     return Comparison(
         scenario,
         names,

@@ -33,11 +33,13 @@ from containment_sim.scenario import MEASURE_TYPES, MeasureSpec, Scenario, measu
 __all__ = [
     "BUILTIN_SCENARIOS",
     "DEFAULT_SCENARIO",
+    "OverrideError",
     "Problem",
     "ScenarioError",
     "ScenarioWarning",
     "builtin_scenario_path",
     "load_scenario",
+    "measure_problems",
     "preview",
     "problems_from",
     "scenario_json_schema",
@@ -88,6 +90,18 @@ class ScenarioError(InputError):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class OverrideError(ScenarioError, KeyError):
+    """Changes to a scenario (:func:`~containment_sim.scenario.with_overrides`) that fail.
+
+    Each problem names the field as written in the changes (``measures.tracing.capacity``).
+    A ``ValueError`` like every :class:`ScenarioError`, and a ``KeyError`` for callers that
+    catch a path that leads nowhere.
+    """
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
 
 
 class ScenarioWarning(UserWarning):
@@ -181,7 +195,7 @@ def validate_data(data: Any, source: str = "<scenario>") -> Scenario:
         raise ScenarioError(
             [Problem(source, 1, "", f"a scenario must be a mapping of keys, got {got}")]
         )
-    problems = _measure_problems(data, source)
+    problems = measure_problems(data, source)
     if problems:
         raise ScenarioError(problems)
     try:
@@ -196,8 +210,16 @@ def validate_data(data: Any, source: str = "<scenario>") -> Scenario:
     return scenario
 
 
-def _measure_problems(data: Mapping[str, Any], source: str) -> list[Problem]:
-    """Validate each measure against its registered type, locating errors inside it."""
+def measure_problems(data: Mapping[str, Any], source: str) -> list[Problem]:
+    """Validate each measure against its registered type, locating errors inside it.
+
+    Args:
+        data: Scenario data (a mapping), parsed or dumped.
+        source: The name used for the data in messages.
+
+    Returns:
+        One problem per field of a measure that does not validate (none if all do).
+    """
     measures = data.get("measures")
     if not isinstance(measures, Mapping):
         return []

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import datetime
 import json
 import os
 import shutil
@@ -40,17 +41,17 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from containment_sim.errors import OutputError, ResultFolderError
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "FORMATS",
     "LEDGER_FOLDER",
     "RESULT_DOCUMENTS",
     "OutputFolder",
+    "check_format",
     "copy_data_files",
     "read_document",
     "read_tables",
@@ -266,25 +267,59 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns=renamed) if renamed else out
 
 
+FORMATS = ("csv", "parquet")
+"""Formats tables can be written in (Parquet needs the ``parquet`` extra: pyarrow)."""
+
+
+def check_format(format: str) -> None:
+    """Check that tables can be written in ``format``, before any work is done.
+
+    Raises:
+        OutputError: An unknown format, or Parquet without pyarrow installed.
+    """
+    if format not in FORMATS:
+        raise OutputError(f"unknown table format {format!r}; allowed: {', '.join(FORMATS)}")
+    if format == "parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise OutputError(
+                "Parquet tables need pyarrow: pip install 'containment-sim[parquet]'"
+            ) from None
+
+
 def write_tables(
     folder: str | Path,
     frames: Mapping[str, pd.DataFrame],
     documents: Mapping[str, Any],
     parquet: tuple[str, ...] = (),
+    format: str = "csv",
 ) -> Path:
-    """Write tables (``<name>.csv``, spreadsheet-safe) and JSON documents into ``folder``.
+    """Write tables and JSON documents into ``folder``.
 
     This writes in place; use it on the staging folder of an :class:`OutputFolder`. Every
     name must be a plain file name (no folder separators).
 
+    Args:
+        folder: The folder.
+        frames: Tables by name.
+        documents: JSON documents by file name.
+        parquet: Tables also written as ``<name>.parquet`` beside their CSV.
+        format: ``csv`` (``<name>.csv``, spreadsheet-safe) or ``parquet``
+            (``<name>.parquet`` instead, for every table).
+
     Returns:
         The folder.
     """
+    check_format(format)
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in frames.items():
-        spreadsheet_safe(frame).to_csv(_inside(out, f"{name}.csv"), index=False)
-    for name in parquet:
+        if format == "parquet":
+            frame.to_parquet(_inside(out, f"{name}.parquet"), index=False)
+        else:
+            spreadsheet_safe(frame).to_csv(_inside(out, f"{name}.csv"), index=False)
+    for name in parquet if format == "csv" else ():
         frames[name].to_parquet(_inside(out, f"{name}.parquet"), index=False)
     for name, document in documents.items():
         text = json.dumps(document, indent=2, ensure_ascii=False, default=_json_default)
@@ -300,8 +335,12 @@ def _inside(folder: Path, name: str) -> Path:
 
 
 def _json_default(value: Any) -> Any:
+    import numpy as np  # only for values JSON cannot write (numpy is not needed for --help)
+
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
@@ -326,7 +365,7 @@ def read_document(folder: str | Path, name: str) -> dict[str, Any]:
 def read_tables(
     folder: str | Path, rows: Mapping[str, int | None], columns: Mapping[str, list[str]]
 ) -> dict[str, pd.DataFrame]:
-    """Read ``<name>.csv`` tables, checking their row counts and required columns.
+    """Read ``<name>.csv`` (or ``<name>.parquet``) tables, checking rows and columns.
 
     Args:
         folder: The result folder.
@@ -341,11 +380,13 @@ def read_tables(
     out = {}
     for name, expected in rows.items():
         path = Path(folder) / f"{name}.csv"
+        if not path.exists() and path.with_suffix(".parquet").exists():
+            path = path.with_suffix(".parquet")
         try:
-            frame = pd.read_csv(path)
+            frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
         except FileNotFoundError:
             raise ResultFolderError(f"{path}: missing; the folder is incomplete") from None
-        except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        except (OSError, ValueError, ImportError, UnicodeDecodeError, pd.errors.ParserError) as exc:
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ResultFolderError(f"{path}: cannot read the table: {message}") from None
         if expected is not None and len(frame) != expected:

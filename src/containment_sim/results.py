@@ -22,7 +22,14 @@ from pydantic import ValidationError
 
 from containment_sim._version import __version__
 from containment_sim.errors import ResultFolderError
-from containment_sim.outputs import OutputFolder, read_document, read_tables, write_tables
+from containment_sim.outputs import (
+    OutputFolder,
+    check_format,
+    read_document,
+    read_tables,
+    write_tables,
+)
+from containment_sim.provenance import run_settings
 from containment_sim.report import (
     Flow,
     Layout,
@@ -261,7 +268,18 @@ def _dates(scenario: Scenario, day: pd.Series) -> pd.Series:
     import pandas as pd
 
     start = pd.Timestamp(scenario.start_date)
-    return (start + pd.to_timedelta(day, unit="D")).dt.strftime("%Y-%m-%d")
+    return (start + pd.to_timedelta(day, unit="D")).astype("datetime64[s]")
+
+
+def _parse_dates(column: pd.Series, folder: Path) -> pd.Series:
+    import pandas as pd
+
+    try:
+        return pd.to_datetime(column, format="%Y-%m-%d").astype("datetime64[s]")
+    except (ValueError, TypeError):
+        raise ResultFolderError(
+            f"{folder}: a date column holds a value that is not a date"
+        ) from None
 
 
 def case_reproduction(time: np.ndarray, infector_time: np.ndarray, days: int) -> np.ndarray:
@@ -408,6 +426,9 @@ class Result:
             (travellers, screened, detected, registered, unchecked per checkpoint).
         infections: One row per infection (``infectee``, ``infector``, ``time``, ``source``,
             ``region``), or ``None`` when loaded from disk.
+        provenance: Versions and git commit recorded with a saved result (``None`` for a
+            fresh run; :meth:`save` records the current ones, see
+            :func:`containment_sim.provenance.provenance`).
     """
 
     def __init__(
@@ -430,6 +451,17 @@ class Result:
             "infections": infections,
         }
         self._build = build
+        self.provenance: dict[str, Any] | None = None
+
+    def __repr__(self) -> str:
+        from containment_sim.display import result_repr
+
+        return result_repr(self.summary)
+
+    def _repr_html_(self) -> str:
+        from containment_sim.display import result_html
+
+        return result_html(self.summary)
 
     def _frame(self, name: str) -> Any:
         if self._frames[name] is None and self._build is not None:
@@ -478,26 +510,30 @@ class Result:
             save_figure(fig, path)
         return fig
 
-    def save(self, directory: str | Path, force: bool = True) -> Path:
-        """Write the tables, one CSV per named table, and ``summary.json``.
+    def save(self, directory: str | Path, force: bool = True, format: str = "csv") -> Path:
+        """Write the tables, one file per named table, and ``summary.json``.
 
         The files are ``timeseries.csv``, ``timeseries_by_region.csv``, ``<name>.csv`` for
-        each named table and ``summary.json``, which embeds the scenario so the run can be
-        reproduced. They replace the folder's content as a whole (see :func:`write_files`).
+        each named table (``.parquet`` instead with ``format="parquet"``) and
+        ``summary.json``, which embeds the scenario, seed, scale, versions and git commit so
+        the run can be reproduced (:func:`containment_sim.reproduce`). They replace the
+        folder's content as a whole (see :func:`write_files`).
 
         Args:
             directory: The folder.
             force: Replace a folder that holds results (with ``False``, refuse it).
+            format: ``csv`` or ``parquet`` (needs the ``parquet`` extra).
 
         Returns:
             The output directory.
         """
+        check_format(format)
         folder = OutputFolder.prepare(directory, force=force)
         with folder as staging:
-            self.write(staging)
+            self.write(staging, format)
         return folder.target
 
-    def write(self, folder: str | Path) -> Path:
+    def write(self, folder: str | Path, format: str = "csv") -> Path:
         """Write the files of :meth:`save` into ``folder`` in place (e.g. a staging folder)."""
         frames = {"timeseries": self.timeseries, "timeseries_by_region": self.by_region,
                   **self.tables}  # fmt: skip
@@ -505,9 +541,12 @@ class Result:
             **self.summary,
             "tables": sorted(self.tables),
             "rows": {name: len(frame) for name, frame in frames.items()},
-            "scenario": self.scenario.model_dump(mode="json", by_alias=True),
+            "format": format,
+            **run_settings(self.scenario, replicates=1),
         }
-        return write_tables(folder, frames, {"summary.json": payload})
+        if self.provenance is not None:
+            payload["provenance"] = self.provenance
+        return write_tables(folder, frames, {"summary.json": payload}, format=format)
 
     @classmethod
     def load(cls, directory: str | Path) -> Result:
@@ -532,8 +571,16 @@ class Result:
         }  # fmt: skip
         rows.update(payload.pop("rows", None) or {})
         tables = read_tables(src, rows, _COLUMNS)
+        for frame in tables.values():
+            if "date" in frame.columns:  # ISO dates in CSV files; datetime64 in Parquet
+                frame["date"] = _parse_dates(frame["date"], src)
         ts, by_region = tables.pop("timeseries"), tables.pop("timeseries_by_region")
-        return cls(scenario, ts, by_region, payload, tables)
+        provenance = payload.pop("provenance", None)
+        payload.pop("replicates", None)
+        payload.pop("format", None)
+        result = cls(scenario, ts, by_region, payload, tables)
+        result.provenance = provenance if isinstance(provenance, dict) else None
+        return result
 
 
 _COLUMNS = {

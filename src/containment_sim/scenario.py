@@ -24,6 +24,7 @@ from pydantic import (
     PositiveFloat,
     PositiveInt,
     SerializeAsAny,
+    ValidationError,
     field_validator,
     model_validator,
 )
@@ -489,8 +490,10 @@ def with_overrides(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
         changes: ``{"population.scale": 0.1, "seed": 3, ...}``; ``None`` values are skipped.
 
     Raises:
-        KeyError: A path does not lead to a field of the scenario.
-        pydantic.ValidationError: A changed value is not allowed.
+        containment_sim.loading.OverrideError: A path does not lead to a field of the
+            scenario, or a changed value is not allowed; one problem per field, named like
+            the errors of a scenario file (``overrides: measures.tracing.capacity: ...``). It
+            is a ``ValueError`` and, for compatibility, a ``KeyError``.
     """
     data = scenario.model_dump(by_alias=True)
     for path, value in changes.items():
@@ -502,7 +505,25 @@ def with_overrides(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
             if not isinstance(node, dict) or key not in node:
                 where = ".".join(parents[:depth]) or "the scenario"
                 known = (", ".join(node) if isinstance(node, dict) else "") or "nothing"
-                raise KeyError(f"{path}: {where} has no {key!r}; it has: {known}")
+                raise _override_error(path, f"{where} has no {key!r}; it has: {known}")
             node = node[key]
+        if not isinstance(node, dict):
+            raise _override_error(path, f"{'.'.join(parents)} has no fields to set")
         node[leaf] = value
-    return Scenario.model_validate(data)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        from containment_sim.loading import OverrideError, measure_problems, problems_from
+
+        problems = measure_problems(data, OVERRIDES) or problems_from(exc, data, OVERRIDES)
+        raise OverrideError(problems) from None
+
+
+OVERRIDES = "overrides"
+"""How :func:`with_overrides` names the source of a problem in its errors."""
+
+
+def _override_error(path: str, message: str) -> Exception:
+    from containment_sim.loading import OverrideError, Problem
+
+    return OverrideError([Problem(OVERRIDES, None, path, message)])

@@ -8,7 +8,7 @@ runs the same replicate seeds, so neighbouring points differ only by the paramet
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ import pandas as pd
 
 from containment_sim.experiments import make_tasks, run_tasks, tidy_outcomes
 from containment_sim.ledger import Ledger
+from containment_sim.progress import ProgressArg
 from containment_sim.scenario import Scenario, with_overrides
 
 __all__ = ["grid", "sweep"]
@@ -50,7 +51,7 @@ def sweep(
     replicates: int = 20,
     seed: int | None = None,
     workers: int = 1,
-    progress: Callable[[int], None] | None = None,
+    progress: ProgressArg = None,
     scheduler: str | None = None,
     ledger: Ledger | str | Path | None = None,
 ) -> pd.DataFrame:
@@ -63,7 +64,8 @@ def sweep(
         replicates: Replicates per grid point (common seeds across points).
         seed: Base seed (default: the scenario's).
         workers: Local worker processes.
-        progress: Called with 1 after each run.
+        progress: Called with 1 after each run, or ``True`` to report progress with the
+            time left (:class:`~containment_sim.progress.Progress`).
         scheduler: Address of a Dask distributed scheduler to run on instead.
         ledger: Folder keeping every finished run; runs already there are not run again.
 
@@ -79,7 +81,7 @@ def sweep(
     for point, changed in grid(scenario, params, name):
         tasks += make_tasks(changed, [name], replicates, base)
         where += [point] * replicates
-    table = tidy_outcomes(run_tasks(tasks, workers, progress, scheduler, ledger))
+    table = tidy_outcomes(run_tasks(tasks, workers, progress, scheduler, ledger, desc="sweep"))
     for k, path in enumerate(params):
         table.insert(k, path, [p[k] for p in where])
     return table.drop(columns="strategy").assign(strategy=name)

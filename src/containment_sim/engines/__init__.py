@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from containment_sim.engines.context import ProgressHook
 from containment_sim.engines.vectorized import VectorizedEngine
+from containment_sim.progress import ProgressArg, progress_hook
 from containment_sim.results import Result
 from containment_sim.scenario import Scenario
 
@@ -28,16 +28,23 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'containment_sim.engines' has no attribute {name!r}")
 
 
-def run(scenario: Scenario, *, progress: ProgressHook | None = None, check: bool = False) -> Result:
+def run(scenario: Scenario, *, progress: ProgressArg = None, check: bool = False) -> Result:
     """Run a scenario once with the engine it names and return its result.
 
     Args:
         scenario: The scenario (its ``seed`` fixes every random draw).
-        progress: Called with the number of days completed after each day.
+        progress: Called with the number of days completed after each day, or ``True`` to
+            report progress with the time left (a bar on a terminal, log lines elsewhere:
+            :class:`~containment_sim.progress.Progress`).
         check: Verify the world's invariants after every step (slower; for tests).
     """
-    if scenario.engine == "des":
-        from containment_sim.engines.des import DESEngine
+    hook, report = progress_hook(progress, scenario.days, scenario.name, "day")
+    try:
+        if scenario.engine == "des":
+            from containment_sim.engines.des import DESEngine
 
-        return DESEngine(scenario, check=check).run(progress)
-    return VectorizedEngine(scenario, check=check).run(progress)
+            return DESEngine(scenario, check=check).run(hook)
+        return VectorizedEngine(scenario, check=check).run(hook)
+    finally:
+        if report is not None:
+            report.close()
