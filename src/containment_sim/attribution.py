@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from containment_sim.experiments import make_tasks, run_tasks, tidy_outcomes
+from containment_sim.experiments import as_posterior, make_tasks, run_tasks, tidy_outcomes
 from containment_sim.ledger import Ledger
+from containment_sim.posterior import Posterior
 from containment_sim.scenario import Scenario
 
 __all__ = ["MAX_UNITS", "attribute", "check_units", "shapley_values"]
@@ -92,6 +93,7 @@ def attribute(
     progress: Callable[[int], None] | None = None,
     scheduler: str | None = None,
     ledger: Ledger | str | Path | None = None,
+    posterior: Posterior | str | Path | None = None,
 ) -> pd.DataFrame:
     """Shapley attribution of ``outcome`` averted by a strategy to its measures.
 
@@ -107,6 +109,8 @@ def attribute(
         progress: Called with 1 after each run.
         scheduler: Address of a Dask distributed scheduler to run on instead.
         ledger: Folder keeping every finished run; runs already there are not run again.
+        posterior: A calibration's posterior (or its file): replicate r runs with the
+            parameters drawn for it in every subset.
 
     Returns:
         One row per unit: its measures, Shapley value (mean averted), and the share of the
@@ -121,7 +125,9 @@ def attribute(
     labels = {s: _label(s, names) for s in subsets}
     members = {labels[s]: tuple(m for u in sorted(s) for m in groups[u]) for s in subsets}
     base = scenario.seed if seed is None else seed
-    tasks = make_tasks(scenario, list(members), replicates, base, members)
+    tasks = make_tasks(
+        scenario, list(members), replicates, base, members, posterior=as_posterior(posterior)
+    )
     table = tidy_outcomes(run_tasks(tasks, workers, progress, scheduler, ledger))
     mean = table.groupby("strategy")[outcome].mean()
     empty = mean[labels[frozenset()]]

@@ -40,6 +40,7 @@ from containment_sim.outputs import (
     read_tables,
     write_tables,
 )
+from containment_sim.posterior import Posterior
 from containment_sim.results import Result
 from containment_sim.safe_yaml import Limits, YamlInputError, load_text, to_plain
 from containment_sim.scenario import Scenario
@@ -141,6 +142,13 @@ def _common(p: argparse.ArgumentParser, default_out: str, per: str = "strategy")
         help="run on this Dask distributed scheduler instead (needs the dask extra)",
     )
     p.add_argument("--seed", type=int, help="base seed; replicate r uses seed + r")
+    p.add_argument(
+        "--posterior",
+        type=Path,
+        metavar="FILE",
+        help="posterior.csv of a calibration: replicate r draws its parameters from it "
+        "(the same for every strategy), so intervals carry parameter uncertainty",
+    )
     p.add_argument("--days", type=int, help="number of days to simulate")
     p.add_argument("--scale", type=float, help="fraction of the population to simulate")
     p.add_argument("--dt", type=float, help="step length in days")
@@ -172,6 +180,7 @@ def _cmd_compare(args: argparse.Namespace, scenario: Scenario) -> int:
             check_units(scenario, args.attribute, units)
     except (KeyError, ValueError) as exc:
         raise bad_input("command line", str(exc).strip("'\"")) from None
+    posterior = _posterior(args, scenario)
     n = len(strategies or scenario.strategies) * args.replicates
     workers = cap_workers(args, n)
     check_cost(args, scenario, 1 if args.scheduler else workers)
@@ -182,7 +191,7 @@ def _cmd_compare(args: argparse.Namespace, scenario: Scenario) -> int:
         with _bar(n, args.quiet, "compare") as bar:
             cmp = compare(
                 scenario, strategies, args.replicates, args.seed, workers, bar.update,
-                args.scheduler, folder.ledger,
+                args.scheduler, folder.ledger, posterior,
             )  # fmt: skip
         if args.attribute:
             k = len(units) if units else len(scenario.strategies[args.attribute])
@@ -190,6 +199,7 @@ def _cmd_compare(args: argparse.Namespace, scenario: Scenario) -> int:
                 cmp.attribution = attribute(
                     scenario, args.attribute, units, args.replicates, args.seed, workers,
                     progress=bar.update, scheduler=args.scheduler, ledger=folder.ledger,
+                    posterior=posterior,
                 )  # fmt: skip
         cmp.write(staging)
         if not args.no_plot:
@@ -200,6 +210,15 @@ def _cmd_compare(args: argparse.Namespace, scenario: Scenario) -> int:
         print(_comparison_text(cmp))
         print(f"results written to {args.out or folder.target}/")
     return 0
+
+
+def _posterior(args: argparse.Namespace, scenario: Scenario) -> Posterior | None:
+    """The ``--posterior`` file, read and checked against the scenario before any run."""
+    if args.posterior is None:
+        return None
+    posterior = Posterior.load(args.posterior)
+    posterior.check(scenario.model_dump(mode="json", by_alias=True))
+    return posterior
 
 
 @contextlib.contextmanager
@@ -290,6 +309,7 @@ def _cmd_sweep(args: argparse.Namespace, scenario: Scenario) -> int:
         raise ScenarioError(problems_from(exc, None, "--param")) from None
     except (KeyError, ValueError) as exc:
         raise bad_input("command line", str(exc).strip("'\""), "--param") from None
+    posterior = _posterior(args, scenario)
     n = len(points) * args.replicates
     workers = cap_workers(args, n)
     for _, changed in points:
@@ -299,7 +319,7 @@ def _cmd_sweep(args: argparse.Namespace, scenario: Scenario) -> int:
         with _bar(n, args.quiet, "sweep") as bar:
             table = sweep(
                 scenario, params, args.strategy, args.replicates, args.seed, workers,
-                bar.update, args.scheduler, folder.ledger,
+                bar.update, args.scheduler, folder.ledger, posterior,
             )  # fmt: skip
         meta = {"params": list(params), "outcome": args.outcome, "replicates": args.replicates,
                 "scale": scenario.population.scale, "rows": {"sweep": len(table)}}  # fmt: skip
