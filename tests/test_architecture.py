@@ -49,6 +49,7 @@ LAYER = {
     "calibration": 8,
     "plots": 9,
     "cli_experiments": 10,
+    "cli_calibrate": 10,
     "cli_support": 10,
     "cli": 10,
     "__init__": 11,

@@ -28,6 +28,7 @@ from containment_sim._version import __version__
 
 if TYPE_CHECKING:
     from containment_sim.attribution import attribute
+    from containment_sim.calibration import Calibration, calibrate
     from containment_sim.engines import run
     from containment_sim.experiments import Comparison, compare
     from containment_sim.loading import ScenarioError, load_scenario, validate_data
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from containment_sim.sweep import sweep
 
 _WHERE = {
+    "Calibration": "calibration",
+    "calibrate": "calibration",
     "Comparison": "experiments",
     "Result": "results",
     "Scenario": "scenario",
@@ -55,12 +58,14 @@ _WHERE = {
 }
 
 __all__ = [
+    "Calibration",
     "Comparison",
     "Result",
     "Scenario",
     "ScenarioError",
     "__version__",
     "attribute",
+    "calibrate",
     "compare",
     "implied_r0",
     "load_scenario",
