@@ -67,9 +67,14 @@ class Fit:
     seed: int
 
     def digest(self) -> str:
-        """A key of everything that determines the fit (to refuse resuming another one)."""
-        return Ledger.key({"spec": self.spec.model_dump(mode="json", by_alias=True),
-                           "scenario": self.model.scenario, "seed": self.seed})  # fmt: skip
+        """A key of what determines the particles (to refuse resuming another fit).
+
+        The stopping rules (``generations``, ``min_acceptance_rate``, ``max_minutes``) are left
+        out: a fit may be resumed to run more generations.
+        """
+        stops = {"generations", "min_acceptance_rate", "max_minutes"}
+        spec = self.spec.model_dump(mode="json", by_alias=True, exclude=stops)
+        return Ledger.key({"spec": spec, "scenario": self.model.scenario, "seed": self.seed})
 
 
 def prepare(

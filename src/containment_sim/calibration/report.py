@@ -137,7 +137,8 @@ def calibrated_yaml(calibration: Calibration, text: str | None, base: Path | Non
 
     yaml = YAML()
     yaml.preserve_quotes = True
-    yaml.width = 100
+    yaml.width = 4096  # keep long flow-style lines as written
+    yaml.indent(mapping=2, sequence=4, offset=2)  # the style of the shipped scenarios
     if text is None:
         buffer = io.StringIO()
         yaml.dump(calibration.fit.scenario.model_dump(mode="json", by_alias=True,
@@ -145,12 +146,14 @@ def calibrated_yaml(calibration: Calibration, text: str | None, base: Path | Non
         text = buffer.getvalue()
     data = yaml.load(text)
     summary = calibration.summary().set_index("parameter")
+    loose: list[str] = []
     for p in calibration.fit.spec.parameters:
         row = summary.loc[p.path]
         note = (
             f"calibrated: median {row['median']:.4g} (95 % CrI {row['lo95']:.4g}-{row['hi95']:.4g})"
         )
-        _set(data, p.path, float(row["median"]), note)
+        if not _set(data, p.path, float(row["median"]), note):
+            loose.append(f"{p.path}: {note}")
         for path, ratio in p.tied.items():
             _set(
                 data,
@@ -168,10 +171,10 @@ def calibrated_yaml(calibration: Calibration, text: str | None, base: Path | Non
         ]
     buffer = io.StringIO()
     yaml.dump(data, buffer)
-    return _header(calibration) + buffer.getvalue()
+    return _header(calibration, loose) + buffer.getvalue()
 
 
-def _header(calibration: Calibration) -> str:
+def _header(calibration: Calibration, loose: list[str]) -> str:
     fit, diag = calibration.fit, calibration.diagnostics
     lines = [
         f"Calibrated by containment-sim {__version__} on {date.today().isoformat()}: ABC-SMC "
@@ -183,12 +186,16 @@ def _header(calibration: Calibration) -> str:
     ]
     import textwrap
 
-    wrapped = [w for line in lines for w in textwrap.wrap(line, 96)]
+    wrapped = [w for line in lines + loose for w in textwrap.wrap(line, 96)]
     return "".join(f"# {line}\n" for line in wrapped)
 
 
-def _set(data: Any, path: str, value: float, note: str) -> None:
-    """Set a value in ruamel data; comment it on the deepest block-style key on its path."""
+def _set(data: Any, path: str, value: float, note: str) -> bool:
+    """Set a value in ruamel data; comment it on the deepest block-style key on its path.
+
+    Returns:
+        Whether the comment was placed (not in a file written all in flow style).
+    """
     keys = path.split(".")
     node, spots = data, []
     for depth, key in enumerate(keys):
@@ -201,10 +208,11 @@ def _set(data: Any, path: str, value: float, note: str) -> None:
     whole = isinstance(old, int) and not isinstance(old, bool)
     node[leaf] = round(value) if whole else float(f"{value:.4g}")
     if not spots:
-        return
+        return False
     holder, key, rest = spots[-1]
     where = "".join(f"[{k}]" if k.isdigit() else f".{k}" for k in rest)
     _comment(holder, key, f"{where} {note}" if where else note)
+    return True
 
 
 def _flow(node: Any) -> bool:
