@@ -196,3 +196,12 @@ def test_posterior_draw_is_a_weighted_resample() -> None:
     posterior = Posterior.from_frame(pd.DataFrame({"x": [0.0, 1.0], "weight": [1, 3]}))
     draws = np.array([posterior.draw(s)["x"] for s in range(2000)])
     assert 0.72 < draws.mean() < 0.78
+
+
+def test_the_xianning_calibration_is_ready_to_run() -> None:
+    fit = prepare(cs.load_scenario("xianning"))  # shipped data, targets, priors: no run
+    lab = fit.targets[0]
+    assert lab.spec.simulated == "cum_confirmed_lab" and lab.dates[-1].isoformat() == "2020-02-13"
+    assert lab.observed.sum() == 534
+    assert [t.observed[0] for t in fit.targets[1:3]] == [836, 15]
+    assert fit.model.scale == 0.25 and fit.model.scenario["strategy"] == "combined"

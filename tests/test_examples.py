@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 EXAMPLES = Path(__file__).parents[1] / "examples"
 
 
@@ -47,3 +49,19 @@ def test_compare_strategies_example(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "combined" in proc.stdout and "averted" in proc.stdout
     assert (out / "comparison.csv").exists() and (out / "curves.pdf").exists()
+
+
+@pytest.mark.slow
+def test_calibrate_example(tmp_path: Path) -> None:
+    out = tmp_path / "cal" / "out"
+    args = ["--population-size", "6", "--generations", "2", "--days", "40", "--replicates", "2"]
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / "03_calibrate.py"), *args, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "transmission.r0" in proc.stdout and "response" in proc.stdout
+    assert (out / "posterior.csv").exists() and (out / "marginals.png").exists()
