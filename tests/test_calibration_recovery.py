@@ -34,8 +34,8 @@ SCENARIO: dict[str, Any] = {
 
 SPEC = {
     "data": ["observed.csv"],
-    "population_size": 60,
-    "generations": 5,
+    "population_size": 50,
+    "generations": 4,
     "parameters": [
         {"path": "transmission.r0", "prior": "uniform", "low": 1.2, "high": 3.5},
         {"path": "measures.care.share", "prior": "uniform", "low": 0.2, "high": 1.0},

@@ -204,7 +204,7 @@ def _set(data: Any, path: str, value: float, note: str) -> bool:
         if depth < len(keys) - 1:
             node = node[int(key) if isinstance(node, list) else key]
     leaf = int(keys[-1]) if isinstance(node, list) else keys[-1]
-    old = node[leaf]
+    old = node.get(leaf) if isinstance(node, dict) else node[leaf]  # a mapping may lack it
     whole = isinstance(old, int) and not isinstance(old, bool)
     node[leaf] = round(value) if whole else float(f"{value:.4g}")
     if not spots:

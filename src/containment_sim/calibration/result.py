@@ -19,6 +19,7 @@ import pandas as pd
 from containment_sim.calibration.priors import internal_names, natural_frame_values
 from containment_sim.calibration.targets import simulated_statistics
 from containment_sim.calibration_spec import ParameterSpec
+from containment_sim.errors import FaultError
 from containment_sim.posterior import Posterior
 from containment_sim.runner import run_jobs
 from containment_sim.scenario import Scenario
@@ -59,7 +60,7 @@ def history_tables(history: Any, parameters: Sequence[ParameterSpec]) -> History
     """The posterior (last generation) and per-generation diagnostics of a pyabc history."""
     t = history.max_t
     if t < 0:
-        raise RuntimeError("the fit kept no generation")
+        raise FaultError("the fit kept no generation (stopped before the first one ended)")
     frame, weights = history.get_distribution(m=0, t=t)
     posterior = pd.DataFrame(index=range(len(frame)))
     for name, p in zip(internal_names(parameters), parameters, strict=True):
