@@ -115,12 +115,15 @@ def bars(runs: pd.DataFrame) -> list[dict[str, Any]]:
             "met": bool(PEAK_WINDOW[0] <= str(peaks.median().date()) <= PEAK_WINDOW[1]),
         }
     )
-    quiet = (pd.to_datetime(runs["last_confirmed"]) <= QUIET_AFTER).mean()
+    last = pd.to_datetime(runs["last_confirmed"])
+    quiet = (last <= QUIET_AFTER).mean()
+    lo_last, mid_last, hi_last = (d.date() for d in last.quantile([0.05, 0.5, 0.95]))
     rows.append(
         {
             "check": "no new confirmed case after 1 Mar (>= 90 % of replicates)",
             "reported": "last ~21 Feb",
-            "model": f"{quiet:.0%} of replicates",
+            "model": f"{quiet:.0%} of replicates; last confirmed case {mid_last} "
+            f"(90 %: {lo_last} to {hi_last})",
             "met": quiet >= 0.9,
         }
     )
@@ -208,9 +211,18 @@ def _markdown(frame: pd.DataFrame) -> str:
     return "\n".join([head, rule, *body])
 
 
-def page(fit: Path, runs: pd.DataFrame, cmp: Any, seconds: dict[str, float], scale: float) -> str:
-    """The generated page."""
-    meta = json.loads((fit / "calibration.json").read_text())
+def _fit_minutes(db: Path) -> float:
+    """Wall time of the fit: from its start to the end of its last generation (pyabc history)."""
+    import sqlite3
+
+    with sqlite3.connect(db) as con:
+        start = con.execute("SELECT start_time FROM abc_smc ORDER BY id LIMIT 1").fetchone()[0]
+        end = con.execute("SELECT MAX(population_end_time) FROM populations").fetchone()[0]
+    return (pd.Timestamp(end) - pd.Timestamp(start)).total_seconds() / 60
+
+
+def _fit_tables(fit: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The posterior summary and the per-generation diagnostics, rounded for the page."""
     summary = pd.read_csv(fit / "summary.csv")
     diag = pd.read_csv(fit / "diagnostics.csv")
     post = summary[["parameter", "prior", "median", "lo95", "hi95"]].copy()
@@ -222,9 +234,11 @@ def page(fit: Path, runs: pd.DataFrame, cmp: Any, seconds: dict[str, float], sca
         ess=diag["ess"].round(0),
         seconds=diag["seconds"].round(0),
     )
-    check = pd.DataFrame(bars(runs)).assign(
-        met=lambda f: f["met"].map({True: "yes", False: "**no**"})
-    )
+    return post, diag
+
+
+def _averted_rows(cmp: Any) -> list[dict[str, str]]:
+    """Infections per strategy and infections averted against ``none``, with intervals."""
     table = cmp.table().set_index("strategy")
     rows = []
     for s in ("none", "external", "internal", "combined"):
@@ -247,6 +261,20 @@ def page(fit: Path, runs: pd.DataFrame, cmp: Any, seconds: dict[str, float], sca
                 "infections averted vs none, median (95 % interval)": averted,
             }
         )
+    return rows
+
+
+def page(fit: Path, runs: pd.DataFrame, cmp: Any, seconds: dict[str, float], scale: float) -> str:
+    """The generated page."""
+    meta = json.loads((fit / "calibration.json").read_text())
+    minutes = _fit_minutes(fit / "history.db")
+    evaluations = int(pd.read_csv(fit / "diagnostics.csv")["evaluations"].sum())
+    prior_sample = meta["calibration"]["population_size"]
+    post, diag = _fit_tables(fit)
+    check = pd.DataFrame(bars(runs)).assign(
+        met=lambda f: f["met"].map({True: "yes", False: "**no**"})
+    )
+    rows = _averted_rows(cmp)
     lines = [
         "# The Xianning calibration: results",
         "",
@@ -257,9 +285,12 @@ def page(fit: Path, runs: pd.DataFrame, cmp: Any, seconds: dict[str, float], sca
         "## The fit",
         "",
         f"ABC-SMC, {meta['calibration']['population_size']} particles, {meta['generations']} "
-        f"generations, {meta['evaluations']:,} simulations of `{meta['strategy']}` at scale "
-        f"{meta['scale']}, seed {meta['seed']}: **{meta['fit_seconds'] / 60:.1f} minutes** of wall "
-        "time on a 2-core machine shared with other jobs (`--workers 2`).",
+        f"generations, {evaluations + prior_sample:,} simulations (with the prior sample that "
+        f"sets the first tolerance) of `{meta['strategy']}` at scale {meta['scale']}, seed "
+        f"{meta['seed']}: **{minutes:.1f} minutes** of wall time (from the fit's history) on a "
+        "2-core machine shared with other jobs (`--workers 2`). The fit stops at the end of the "
+        f"first generation to end after `max_minutes` "
+        f"({meta['calibration']['max_minutes']:g}).",
         "",
         _markdown(post),
         "",

@@ -56,6 +56,13 @@ def add_calibrate_command(sub: Any, scenario_help: str) -> None:
         "posterior predictive check, charts and the calibrated scenario.",
     )
     p.add_argument("scenario", nargs="?", default=None, help=scenario_help)
+    _fit_options(p)
+    _run_options(p)
+    p.set_defaults(handler=_cmd_calibrate)
+
+
+def _fit_options(p: argparse.ArgumentParser) -> None:
+    """Options that replace parts of the calibration section."""
     p.add_argument(
         "--data",
         action="append",
@@ -89,6 +96,10 @@ def add_calibrate_command(sub: Any, scenario_help: str) -> None:
     )
     p.add_argument("--strategy", dest="fit_strategy", help="strategy simulated")
     p.add_argument("--seed", dest="fit_seed", type=int, help="seed of the fit")
+
+
+def _run_options(p: argparse.ArgumentParser) -> None:
+    """Options of how the fit runs and what it writes."""
     p.add_argument(
         "--predictive",
         type=int,
@@ -116,7 +127,6 @@ def add_calibrate_command(sub: Any, scenario_help: str) -> None:
     add_input_options(p)
     p.add_argument("--no-plot", action="store_true", help="write tables only")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
-    p.set_defaults(handler=_cmd_calibrate)
 
 
 def _source(args: argparse.Namespace) -> Path:

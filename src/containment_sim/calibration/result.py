@@ -69,11 +69,12 @@ def history_tables(history: Any, parameters: Sequence[ParameterSpec]) -> History
         for path, ratio in p.tied.items():
             posterior[path] = values * ratio
     posterior["weight"] = np.asarray(weights, dtype=float) / np.sum(weights)
-    pops = history.get_all_populations()
-    pops = pops[pops["t"] >= 0].reset_index(drop=True)
-    ends = pd.to_datetime(pops["population_end_time"])
+    pops = history.get_all_populations().sort_values("t").reset_index(drop=True)
+    ends = pd.to_datetime(pops["population_end_time"])  # t = -1: the prior sample
     rows = []
     for k, row in pops.iterrows():
+        if row["t"] < 0:
+            continue
         _, w = history.get_distribution(m=0, t=int(row["t"]))
         w = np.asarray(w, dtype=float) / np.sum(w)
         seconds = (ends[k] - ends[k - 1]).total_seconds() if k > 0 else float("nan")

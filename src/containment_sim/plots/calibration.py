@@ -18,6 +18,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from containment_sim.calibration_spec import TargetSpec
 from containment_sim.plots.style import (
     GREY,
     OKABE_ITO,
@@ -59,7 +60,7 @@ def plot_predictive(calibration: Calibration) -> Figure:
             _summary_panel(ax, rows)
         else:
             _series_panel(ax, rows)
-        ax.set_title(target.spec.label, loc="left")
+        ax.set_title(_panel_title(target.spec), loc="left", fontsize=8)
     runs = len(calibration.runs)
     set_title(
         fig,
@@ -69,6 +70,12 @@ def plot_predictive(calibration: Calibration) -> Figure:
         f"({scale_note(calibration.fit.model.scale).split(';')[0]})",
     )
     return fig
+
+
+def _panel_title(spec: TargetSpec) -> str:
+    """``simulated`` (increments marked) over ``vs observed``, on two short lines."""
+    kind = ", daily increments" if spec.increments else ""
+    return f"{spec.simulated}{kind}\nvs {spec.observed}"
 
 
 def _series_panel(ax: Axes, rows: object) -> None:
