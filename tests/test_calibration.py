@@ -18,6 +18,7 @@ from containment_sim.cli import main
 from containment_sim.errors import InputError
 from containment_sim.loading import field_line
 from containment_sim.posterior import Posterior
+from containment_sim.sweep import sweep
 
 SCENARIO: dict[str, Any] = {
     "name": "tiny",
@@ -205,3 +206,17 @@ def test_the_xianning_calibration_is_ready_to_run() -> None:
     assert lab.observed.sum() == 534
     assert [t.observed[0] for t in fit.targets[1:3]] == [836, 15]
     assert fit.model.scale == 0.25 and fit.model.scenario["strategy"] == "combined"
+
+
+def test_a_sweep_draws_all_but_the_swept_parameters(tiny: cs.Scenario) -> None:
+    frame = pd.DataFrame(
+        {"transmission.beta.region": [0.1, 0.3], "transmission.beta.community": [0.05, 0.2],
+         "weight": [1, 1]}
+    )  # fmt: skip
+    posterior = Posterior.from_frame(frame)
+    table = sweep(tiny, {"transmission.beta.region": [0.0, 0.2]}, replicates=2,
+                     posterior=posterior)  # fmt: skip
+    assert "transmission.beta.community" in table.columns
+    assert set(table["transmission.beta.region"]) == {0.0, 0.2}  # the swept value wins
+    per_replicate = table.groupby("replicate")["transmission.beta.community"].nunique()
+    assert (per_replicate == 1).all()  # the same draw at every grid point
