@@ -153,7 +153,9 @@ class CalibrationSpec(_Strict):
     fraction of the population (default: the scenario's), counts being compared scaled to
     the full city. The fit stops after ``generations`` populations of ``population_size``
     particles, when the acceptance rate falls below ``min_acceptance_rate``, or after
-    ``max_minutes`` of wall time; ``seed`` makes it reproducible (default: the scenario's).
+    ``max_minutes`` of wall time (checked at the end of each generation; the number of
+    generations then depends on the machine, so a reproducible fit fixes ``generations``);
+    ``seed`` makes it reproducible (default: the scenario's).
     """
 
     data: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]

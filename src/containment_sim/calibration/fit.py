@@ -13,6 +13,7 @@ after every generation, so an interrupted fit loses at most the generation in pr
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import time
@@ -38,7 +39,7 @@ from containment_sim.calibration.model import (
 )
 from containment_sim.calibration.priors import prior_quantiles, require_pyabc
 from containment_sim.calibration.result import Calibration, history_tables, predictive_runs
-from containment_sim.calibration_spec import CalibrationSpec
+from containment_sim.calibration_spec import CalibrationSpec, set_path
 from containment_sim.ledger import Ledger
 from containment_sim.scenario import Scenario
 
@@ -70,11 +71,16 @@ class Fit:
         """A key of what determines the particles (to refuse resuming another fit).
 
         The stopping rules (``generations``, ``min_acceptance_rate``, ``max_minutes``) are left
-        out: a fit may be resumed to run more generations.
+        out (a fit may be resumed to run more generations), and so are the scenario's values of
+        the fitted paths, which every particle sets (the calibrated scenario resumes its fit).
         """
         stops = {"generations", "min_acceptance_rate", "max_minutes"}
         spec = self.spec.model_dump(mode="json", by_alias=True, exclude=stops)
-        return Ledger.key({"spec": spec, "scenario": self.model.scenario, "seed": self.seed})
+        base = copy.deepcopy(self.model.scenario)
+        for p in self.spec.parameters:
+            for path in (p.path, *p.tied):
+                set_path(base, path, 0.0)
+        return Ledger.key({"spec": spec, "scenario": base, "seed": self.seed})
 
 
 def prepare(
