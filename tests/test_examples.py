@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 EXAMPLES = Path(__file__).parents[1] / "examples"
 
 
@@ -95,3 +97,19 @@ def test_custom_measure_example_reports_its_column_on_both_engines(tmp_path: Pat
         assert proc.returncode == 0, proc.stderr
         masks = [line for line in proc.stdout.splitlines() if line.lstrip().startswith("masks")]
         assert len(masks) == 1 and f"({engine})" in masks[0] and "masks," in masks[0]
+
+
+@pytest.mark.slow
+def test_calibrate_example(tmp_path: Path) -> None:
+    out = tmp_path / "cal" / "out"
+    args = ["--population-size", "6", "--generations", "2", "--days", "40", "--replicates", "2"]
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / "03_calibrate.py"), *args, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "transmission.r0" in proc.stdout and "response" in proc.stdout
+    assert (out / "posterior.csv").exists() and (out / "marginals.png").exists()

@@ -29,6 +29,7 @@ from containment_sim._version import __version__
 
 if TYPE_CHECKING:
     from containment_sim.attribution import attribute
+    from containment_sim.calibration import Calibration, calibrate
     from containment_sim.engines import run
     from containment_sim.experiments import Comparison, compare
     from containment_sim.loading import ScenarioError, load_scenario, validate_data
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
     from containment_sim.sweep import sweep
 
 _WHERE = {
+    "Calibration": "calibration",
+    "calibrate": "calibration",
     "Comparison": "experiments",
     "Reproduction": "rerun",
     "Result": "results",
@@ -59,6 +62,7 @@ _WHERE = {
 }
 
 __all__ = [
+    "Calibration",
     "Comparison",
     "Reproduction",
     "Result",
@@ -66,6 +70,7 @@ __all__ = [
     "ScenarioError",
     "__version__",
     "attribute",
+    "calibrate",
     "compare",
     "implied_r0",
     "load_scenario",

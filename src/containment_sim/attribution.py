@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from containment_sim.experiments import make_tasks, run_tasks, tidy_outcomes
+from containment_sim.experiments import as_posterior, make_tasks, run_tasks, tidy_outcomes
 from containment_sim.ledger import Ledger
+from containment_sim.posterior import Posterior
 from containment_sim.progress import ProgressArg
 from containment_sim.scenario import Scenario
 
@@ -93,6 +94,7 @@ def attribute(
     progress: ProgressArg = None,
     scheduler: str | None = None,
     ledger: Ledger | str | Path | None = None,
+    posterior: Posterior | str | Path | None = None,
 ) -> pd.DataFrame:
     """Shapley attribution of ``outcome`` averted by a strategy to its measures.
 
@@ -109,6 +111,8 @@ def attribute(
             time left (:class:`~containment_sim.progress.Progress`).
         scheduler: Address of a Dask distributed scheduler to run on instead.
         ledger: Folder keeping every finished run; runs already there are not run again.
+        posterior: A calibration's posterior (or its file): replicate r runs with the
+            parameters drawn for it in every subset.
 
     Returns:
         One row per unit: its measures, Shapley value (mean averted), and the share of the
@@ -123,7 +127,9 @@ def attribute(
     labels = {s: _label(s, names) for s in subsets}
     members = {labels[s]: tuple(m for u in sorted(s) for m in groups[u]) for s in subsets}
     base = scenario.seed if seed is None else seed
-    tasks = make_tasks(scenario, list(members), replicates, base, members)
+    tasks = make_tasks(
+        scenario, list(members), replicates, base, members, posterior=as_posterior(posterior)
+    )
     table = tidy_outcomes(run_tasks(tasks, workers, progress, scheduler, ledger, desc="attribute"))
     mean = table.groupby("strategy")[outcome].mean()
     empty = mean[labels[frozenset()]]

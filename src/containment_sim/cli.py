@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from containment_sim._version import __version__
+from containment_sim.cli_calibrate import add_calibrate_command
 from containment_sim.cli_experiments import add_experiment_commands, positive_int
 from containment_sim.cli_support import (
     EXIT_BAD_INPUT,
@@ -95,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=_cmd_init)
     add_experiment_commands(sub, scen_help, load_with_overrides)
+    add_calibrate_command(sub, scen_help)
     return parser
 
 

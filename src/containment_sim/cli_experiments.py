@@ -46,6 +46,7 @@ if TYPE_CHECKING:  # the simulation and pandas are imported when a command runs,
     import pandas as pd
 
     from containment_sim.experiments import Comparison
+    from containment_sim.posterior import Posterior
     from containment_sim.results import Result
 
 __all__ = ["add_experiment_commands", "positive_int"]
@@ -145,6 +146,13 @@ def _common(p: argparse.ArgumentParser, default_out: str, per: str = "strategy")
         help="run on this Dask distributed scheduler instead (needs the dask extra)",
     )
     p.add_argument("--seed", type=int, help="base seed; replicate r uses seed + r")
+    p.add_argument(
+        "--posterior",
+        type=Path,
+        metavar="FILE",
+        help="posterior.csv of a calibration: replicate r draws its parameters from it "
+        "(the same for every strategy), so intervals carry parameter uncertainty",
+    )
     p.add_argument("--days", type=int, help="number of days to simulate")
     p.add_argument("--scale", type=float, help="fraction of the population to simulate")
     p.add_argument("--dt", type=float, help="step length in days")
@@ -175,6 +183,7 @@ def _cmd_compare(args: argparse.Namespace, scenario: Scenario) -> int:
             check_units(scenario, args.attribute, units)
     except (KeyError, ValueError) as exc:
         raise bad_input("command line", str(exc).strip("'\"")) from None
+    posterior = _posterior(args, scenario)
     n = len(strategies or scenario.strategies) * args.replicates
     workers = cap_workers(args, n)
     check_cost(args, scenario, 1 if args.scheduler else workers)
@@ -186,7 +195,7 @@ def _cmd_compare(args: argparse.Namespace, scenario: Scenario) -> int:
         with _bar(n, args.quiet, "compare") as bar:
             cmp = compare(
                 scenario, strategies, args.replicates, args.seed, workers, bar,
-                args.scheduler, folder.ledger,
+                args.scheduler, folder.ledger, posterior,
             )  # fmt: skip
         if args.attribute:
             k = len(units) if units else len(scenario.strategies[args.attribute])
@@ -194,6 +203,7 @@ def _cmd_compare(args: argparse.Namespace, scenario: Scenario) -> int:
                 cmp.attribution = attribute(
                     scenario, args.attribute, units, args.replicates, args.seed, workers,
                     progress=bar, scheduler=args.scheduler, ledger=folder.ledger,
+                    posterior=posterior,
                 )  # fmt: skip
         cmp.write(staging, args.format)
         if not args.no_plot:
@@ -204,6 +214,17 @@ def _cmd_compare(args: argparse.Namespace, scenario: Scenario) -> int:
         print(_comparison_text(cmp))
         print(f"results written to {args.out or folder.target}/")
     return 0
+
+
+def _posterior(args: argparse.Namespace, scenario: Scenario) -> Posterior | None:
+    """The ``--posterior`` file, read and checked against the scenario before any run."""
+    if args.posterior is None:
+        return None
+    from containment_sim.posterior import Posterior
+
+    posterior = Posterior.load(args.posterior)
+    posterior.check(scenario.model_dump(mode="json", by_alias=True))
+    return posterior
 
 
 @contextlib.contextmanager
@@ -297,6 +318,7 @@ def _cmd_sweep(args: argparse.Namespace, scenario: Scenario) -> int:
         raise ScenarioError([replace(p, source="--param") for p in exc.problems]) from None
     except (KeyError, ValueError) as exc:
         raise bad_input("command line", str(exc).strip("'\""), "--param") from None
+    posterior = _posterior(args, scenario)
     n = len(points) * args.replicates
     workers = cap_workers(args, n)
     for _, changed in points:
@@ -307,12 +329,14 @@ def _cmd_sweep(args: argparse.Namespace, scenario: Scenario) -> int:
         with _bar(n, args.quiet, "sweep") as bar:
             table = sweep(
                 scenario, params, args.strategy, args.replicates, args.seed, workers,
-                bar, args.scheduler, folder.ledger,
+                bar, args.scheduler, folder.ledger, posterior,
             )  # fmt: skip
         meta = {"params": list(params), "values": params, "outcome": args.outcome,
                 "strategy": args.strategy or scenario.strategy, "rows": {"sweep": len(table)},
                 "format": args.format,
                 **run_settings(scenario, args.replicates, args.seed)}  # fmt: skip
+        if posterior is not None:
+            meta["posterior"] = posterior.source
         write_tables(staging, {"sweep": table}, {"sweep.json": meta}, format=args.format)
         if not args.no_plot:
             _sweep_chart(table, list(params), args.outcome, scenario.population.scale, staging)

@@ -125,11 +125,12 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _interrupted(exc: Interrupted) -> str:
+    unit = getattr(exc, "unit", "runs")
     if not exc.kept or exc.finished == 0:
-        return f"interrupted after {exc.finished} of {exc.total} runs; nothing was written"
+        return f"interrupted after {exc.finished} of {exc.total} {unit}; nothing was written"
     return (
-        f"interrupted: {exc.finished} of {exc.total} runs finished and are kept in {exc.kept}; "
-        "run the same command with --resume to continue"
+        f"interrupted: {exc.finished} of {exc.total} {unit} finished and are kept in "
+        f"{exc.kept}; run the same command with --resume to continue"
     )
 
 

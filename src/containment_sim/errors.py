@@ -78,11 +78,13 @@ class Interrupted(KeyboardInterrupt):
         finished: Number of runs finished (including those kept from before).
         total: Number of runs the job has.
         kept: Where the finished runs are kept (``None`` if nowhere).
+        unit: What was counted (``runs``; ``generations`` for a calibration).
     """
 
-    def __init__(self, finished: int, total: int, kept: str | None = None):
+    def __init__(self, finished: int, total: int, kept: str | None = None, unit: str = "runs"):
         self.finished = finished
         self.total = total
         self.kept = kept
+        self.unit = unit
         where = f"; they are kept in {kept}" if kept else ""
-        super().__init__(f"interrupted after {finished} of {total} runs{where}")
+        super().__init__(f"interrupted after {finished} of {total} {unit}{where}")

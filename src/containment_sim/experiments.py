@@ -13,6 +13,7 @@ are replaced and their runs retried (:mod:`containment_sim.runner`).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from containment_sim.outputs import (
     read_tables,
     write_tables,
 )
+from containment_sim.posterior import Posterior, apply_values
 from containment_sim.progress import ProgressArg, progress_hook
 from containment_sim.provenance import run_settings
 from containment_sim.results import Result
@@ -43,7 +45,15 @@ from containment_sim.scenario import Scenario, with_overrides
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["OUTCOMES", "Comparison", "Task", "compare", "make_tasks", "run_tasks"]
+__all__ = [
+    "OUTCOMES",
+    "Comparison",
+    "Task",
+    "as_posterior",
+    "compare",
+    "make_tasks",
+    "run_tasks",
+]
 
 OUTCOMES: tuple[str, ...] = (
     "total_infections", "local_infections", "imported_infections", "exported_infections",
@@ -79,6 +89,8 @@ class Task:
         replicate: Replicate number.
         seed: Seed of the run.
         measures: If given, run exactly these measures instead of the strategy ``label``.
+        values: Parameter values drawn from a posterior, as ``(dotted path, value)`` pairs
+            set in the scenario before the run.
     """
 
     scenario: dict[str, Any]
@@ -86,6 +98,7 @@ class Task:
     replicate: int
     seed: int
     measures: tuple[str, ...] | None = None
+    values: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass
@@ -101,7 +114,10 @@ class RunRecord:
 
 def _execute(task: Task) -> RunRecord:
     """Run one task (in a worker process)."""
-    scenario = Scenario.model_validate(task.scenario)
+    data = task.scenario
+    if task.values:
+        data = apply_values(copy.deepcopy(data), dict(task.values))
+    scenario = Scenario.model_validate(data)
     changes: dict[str, Any] = {"seed": task.seed, "strategy": task.label}
     if task.measures is not None:  # any label; the run's strategy needs a safe name
         name = task.label if name_problem(task.label) is None else "measures"
@@ -232,14 +248,33 @@ def make_tasks(
     replicates: int,
     seed: int,
     measures: dict[str, tuple[str, ...]] | None = None,
+    posterior: Posterior | None = None,
 ) -> list[Task]:
-    """Tasks for labels x replicates, with common seeds per replicate."""
+    """Tasks for labels x replicates, with common seeds per replicate.
+
+    With a ``posterior``, replicate r runs with the parameters drawn for its seed
+    (:meth:`~containment_sim.posterior.Posterior.draw`): the same for every label.
+
+    Raises:
+        containment_sim.errors.InputError: A posterior path the scenario does not have.
+    """
     data = scenario.model_dump(mode="json", by_alias=True)
+    draws: list[tuple[tuple[str, float], ...]] = [()] * replicates
+    if posterior is not None:
+        posterior.check(data)
+        draws = [tuple(posterior.draw(replicate_seed(seed, r)).items()) for r in range(replicates)]
     return [
-        Task(data, label, r, replicate_seed(seed, r), (measures or {}).get(label))
+        Task(data, label, r, replicate_seed(seed, r), (measures or {}).get(label), draws[r])
         for label in labels
         for r in range(replicates)
     ]
+
+
+def as_posterior(posterior: Posterior | str | Path | None) -> Posterior | None:
+    """A posterior given as an object or a file (``posterior.csv``), or ``None``."""
+    if posterior is None or isinstance(posterior, Posterior):
+        return posterior
+    return Posterior.load(posterior)
 
 
 @dataclass
@@ -406,6 +441,7 @@ def compare(
     progress: ProgressArg = None,
     scheduler: str | None = None,
     ledger: Ledger | str | Path | None = None,
+    posterior: Posterior | str | Path | None = None,
 ) -> Comparison:
     """Run strategies x replicates with common random numbers and compare them.
 
@@ -420,6 +456,8 @@ def compare(
         scheduler: Address of a Dask distributed scheduler to run on instead (``dask`` extra).
         ledger: Folder keeping every finished run; runs already there are not run again
             (see :func:`run_tasks`).
+        posterior: A calibration's posterior (or its file): replicate r runs with the
+            parameters drawn for it, the same for every strategy.
     """
     names = list(strategies) if strategies is not None else _default_order(scenario)
     unknown = [s for s in names if s not in scenario.strategies]
@@ -427,28 +465,41 @@ def compare(
         known = ", ".join(scenario.strategies)
         raise KeyError(f"unknown strategies {unknown}; the scenario defines: {known}")
     base = scenario.seed if seed is None else seed
-    tasks = make_tasks(scenario, names, replicates, base)
+    drawn = as_posterior(posterior)
+    tasks = make_tasks(scenario, names, replicates, base, posterior=drawn)
     records = run_tasks(tasks, workers, progress, scheduler, ledger, desc="compare")
+    settings: dict[str, Any] = {"replicates": replicates, "seed": base}
+    if drawn is not None:
+        settings["posterior"] = drawn.source
     return Comparison(
         scenario,
         names,
-        tidy_outcomes(records),
+        tidy_outcomes(records, tasks),
         pd.concat([r.curves for r in records], ignore_index=True),
         pd.concat([r.regions for r in records], ignore_index=True),
-        settings={"replicates": replicates, "seed": base},
+        settings=settings,
     )
 
 
-def tidy_outcomes(records: Sequence[RunRecord]) -> pd.DataFrame:
-    """One row per run: strategy, replicate, seed, and the outcomes."""
+def tidy_outcomes(
+    records: Sequence[RunRecord], tasks: Sequence[Task] | None = None
+) -> pd.DataFrame:
+    """One row per run: strategy, replicate, seed, the outcomes, and drawn parameters.
+
+    Args:
+        records: The runs.
+        tasks: Their tasks, in the same order; parameters drawn from a posterior are added
+            as columns named by their paths.
+    """
     rows = [
         {
             "strategy": r.label,
             "replicate": r.replicate,
             "seed": r.summary["seed"],
             **{k: r.summary.get(k) for k in OUTCOMES},
+            **(dict(tasks[i].values) if tasks is not None else {}),
         }
-        for r in records
+        for i, r in enumerate(records)
     ]
     frame = pd.DataFrame(rows)
     frame["clearance_day"] = frame["clearance_day"].astype("Float64")

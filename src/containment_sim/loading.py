@@ -38,6 +38,7 @@ __all__ = [
     "ScenarioError",
     "ScenarioWarning",
     "builtin_scenario_path",
+    "field_line",
     "load_scenario",
     "measure_problems",
     "preview",
@@ -175,6 +176,22 @@ def load_scenario(path: str | Path | None = None, limits: Limits = DEFAULT_LIMIT
     except YamlInputError as exc:
         raise ScenarioError([Problem(source, exc.line, "", exc.message)]) from None
     return validate_data(data, source)
+
+
+def field_line(path: str | Path, field: str, limits: Limits = DEFAULT_LIMITS) -> int | None:
+    """The line of a field (dotted path, list items by number) in a scenario file, if found.
+
+    Used to point at a field whose value the schema allows but the context does not (a
+    calibration target naming a column that its data file lacks). Never raises: a file that
+    cannot be read gives ``None``.
+    """
+    try:
+        data = load_text(read_file(Path(path), limits), limits)
+    except (YamlInputError, OSError):
+        return None
+    loc = tuple(int(k) if k.isdigit() else k for k in field.split("."))
+    _, line = _locate(data, loc)
+    return line
 
 
 def validate_data(data: Any, source: str = "<scenario>") -> Scenario:

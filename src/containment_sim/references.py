@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic_core import PydanticCustomError
 
+from containment_sim.calibration_spec import path_problems
+
 if TYPE_CHECKING:
     from containment_sim.scenario import EntryRoad, Road, Scenario
 
@@ -44,6 +46,7 @@ def reference_problems(scenario: Scenario) -> Iterator[Problem]:
     yield from _roads_connect(scenario)
     yield from _measures(scenario, regions)
     yield from _strategies(scenario)
+    yield from _calibration(scenario)
 
 
 def _unknown(what: str, name: str, allowed: Iterable[str]) -> str:
@@ -168,3 +171,13 @@ def _strategies(scenario: Scenario) -> Iterator[Problem]:
     if scenario.strategy not in scenario.strategies:
         known = ", ".join(sorted(scenario.strategies))
         yield "strategy", f"unknown strategy {scenario.strategy!r}; defined: {known}"
+
+
+def _calibration(scenario: Scenario) -> Iterator[Problem]:
+    spec = scenario.calibration
+    if spec is None:
+        return
+    if spec.strategy is not None and spec.strategy not in scenario.strategies:
+        yield "calibration.strategy", _unknown("strategy", spec.strategy, scenario.strategies)
+    data = scenario.model_dump(mode="json", by_alias=True, exclude={"calibration"})
+    yield from path_problems(spec, data)

@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from containment_sim import defaults, references
+from containment_sim.calibration_spec import CalibrationSpec
 from containment_sim.checks import check_scenario
 from containment_sim.names import SafeName
 
@@ -420,6 +421,7 @@ class Scenario(StrictModel):
     measures: dict[SafeName, SerializeAsAny[MeasureSpec]] = Field(default_factory=dict)
     strategies: dict[SafeName, list[str]] = Field(default_factory=lambda: {"none": list[str]()})
     strategy: str = "none"
+    calibration: CalibrationSpec | None = None
 
     @field_validator("dt")
     @classmethod

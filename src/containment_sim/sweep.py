@@ -14,8 +14,9 @@ from typing import Any
 
 import pandas as pd
 
-from containment_sim.experiments import make_tasks, run_tasks, tidy_outcomes
+from containment_sim.experiments import as_posterior, make_tasks, run_tasks, tidy_outcomes
 from containment_sim.ledger import Ledger
+from containment_sim.posterior import Posterior
 from containment_sim.progress import ProgressArg
 from containment_sim.scenario import Scenario, with_overrides
 
@@ -54,6 +55,7 @@ def sweep(
     progress: ProgressArg = None,
     scheduler: str | None = None,
     ledger: Ledger | str | Path | None = None,
+    posterior: Posterior | str | Path | None = None,
 ) -> pd.DataFrame:
     """Run a strategy over the grid of one or two parameters.
 
@@ -68,6 +70,8 @@ def sweep(
             time left (:class:`~containment_sim.progress.Progress`).
         scheduler: Address of a Dask distributed scheduler to run on instead.
         ledger: Folder keeping every finished run; runs already there are not run again.
+        posterior: A calibration's posterior (or its file): replicate r runs with the
+            parameters drawn for it at every grid point (the swept parameters excepted).
 
     Returns:
         Tidy table: one column per parameter, then replicate, seed and the outcomes.
@@ -77,11 +81,16 @@ def sweep(
     """
     name = strategy or scenario.strategy
     base = scenario.seed if seed is None else seed
+    drawn = as_posterior(posterior)
+    if drawn is not None:
+        drawn = drawn.without(list(params))
     tasks, where = [], []
     for point, changed in grid(scenario, params, name):
-        tasks += make_tasks(changed, [name], replicates, base)
+        tasks += make_tasks(changed, [name], replicates, base, posterior=drawn)
         where += [point] * replicates
-    table = tidy_outcomes(run_tasks(tasks, workers, progress, scheduler, ledger, desc="sweep"))
+    table = tidy_outcomes(
+        run_tasks(tasks, workers, progress, scheduler, ledger, desc="sweep"), tasks
+    )
     for k, path in enumerate(params):
         table.insert(k, path, [p[k] for p in where])
     return table.drop(columns="strategy").assign(strategy=name)
