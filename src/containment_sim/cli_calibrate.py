@@ -14,12 +14,10 @@ import argparse
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from containment_sim.calibration import Calibration, calibrate, prepare, require_pyabc
-from containment_sim.calibration.report import write
 from containment_sim.calibration_spec import CalibrationSpec, ParameterSpec, TargetSpec
 from containment_sim.cli_experiments import positive_int
 from containment_sim.cli_support import (
@@ -42,6 +40,9 @@ from containment_sim.loading import (
 )
 from containment_sim.safe_yaml import Limits, YamlInputError, load_text, to_plain
 from containment_sim.scenario import Scenario
+
+if TYPE_CHECKING:  # the fit and its libraries are imported when the command runs, not for --help
+    from containment_sim.calibration import Calibration
 
 __all__ = ["add_calibrate_command"]
 
@@ -138,6 +139,9 @@ def _source(args: argparse.Namespace) -> Path:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from containment_sim.calibration import calibrate, prepare, require_pyabc
+    from containment_sim.calibration.report import write
+
     scenario = load_with_overrides(args)
     source = _source(args)
     spec = _spec(args, scenario)

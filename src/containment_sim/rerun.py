@@ -162,7 +162,7 @@ def _rerun_comparison(meta: dict[str, Any], out: Path, workers: int, progress: A
     except (KeyError, TypeError, ValueError):
         raise ResultFolderError("comparison.json: lacks strategies, replicates or seed") from None
     cmp = compare(_scenario(meta, "comparison.json"), strategies, replicates, seed, workers,
-                  progress)  # fmt: skip
+                  progress, posterior=meta.get("posterior"))  # fmt: skip
     cmp.write(out, format=meta.get("format", "csv"))
 
 
@@ -181,7 +181,7 @@ def _rerun_sweep(meta: dict[str, Any], out: Path, workers: int, progress: Any) -
     except (KeyError, TypeError, ValueError):
         raise ResultFolderError("sweep.json: lacks replicates or seed") from None
     table = sweep(_scenario(meta, "sweep.json"), values, strategy, replicates, seed, workers,
-                  progress)  # fmt: skip
+                  progress, posterior=meta.get("posterior"))  # fmt: skip
     write_tables(out, {"sweep": table}, {}, format=meta.get("format", "csv"))
 
 
