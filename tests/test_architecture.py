@@ -48,7 +48,7 @@ LAYER = {
     "experiments": 8,
     "statistics": 0,
     "attribution": 8,
-    "sweep": 8,
+    "sweeps": 8,
     "calibration": 8,
     "plots": 9,
     "display": 9,

@@ -18,7 +18,7 @@ from containment_sim.cli import main
 from containment_sim.errors import InputError
 from containment_sim.loading import field_line
 from containment_sim.posterior import Posterior
-from containment_sim.sweep import sweep
+from containment_sim.sweeps import sweep
 
 SCENARIO: dict[str, Any] = {
     "name": "tiny",

@@ -14,7 +14,7 @@ from containment_sim.attribution import attribute, shapley_values
 from containment_sim.cli import main
 from containment_sim.experiments import compare
 from containment_sim.statistics import paired_difference
-from containment_sim.sweep import sweep
+from containment_sim.sweeps import sweep
 
 GAME = {
     frozenset(): 0.0, frozenset("a"): 10.0, frozenset("b"): 20.0, frozenset("c"): 30.0,
@@ -191,3 +191,10 @@ def test_a_dask_cluster_gives_the_same_results() -> None:
         remote = compare(scenario, ["none"], replicates=3, scheduler=cluster.scheduler_address)
     pd.testing.assert_frame_equal(local.replicates, remote.replicates)
     pd.testing.assert_frame_equal(local.curves, remote.curves)
+
+
+def test_the_public_sweep_is_the_function_after_its_module_is_imported() -> None:
+    import containment_sim as cs
+    import containment_sim.sweeps
+
+    assert callable(cs.sweep) and cs.sweep.__name__ == "sweep"

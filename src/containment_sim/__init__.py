@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from containment_sim.rerun import Reproduction, reproduce
     from containment_sim.results import Result
     from containment_sim.scenario import Scenario, with_overrides
-    from containment_sim.sweep import sweep
+    from containment_sim.sweeps import sweep
 
 _WHERE = {
     "Calibration": "calibration",
@@ -56,7 +56,7 @@ _WHERE = {
     "reproduce": "rerun",
     "run": "engines",
     "save_figure": "plots",
-    "sweep": "sweep",
+    "sweep": "sweeps",
     "validate_data": "loading",
     "with_overrides": "scenario",
 }

@@ -304,7 +304,7 @@ def _parse_params(specs: list[str]) -> dict[str, list[Any]]:
 
 def _cmd_sweep(args: argparse.Namespace, scenario: Scenario) -> int:
     from containment_sim.experiments import OUTCOMES
-    from containment_sim.sweep import grid, sweep
+    from containment_sim.sweeps import grid, sweep
 
     params = _parse_params(args.param)
     if args.outcome not in OUTCOMES:

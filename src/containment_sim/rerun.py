@@ -168,7 +168,7 @@ def _rerun_comparison(meta: dict[str, Any], out: Path, workers: int, progress: A
 
 def _rerun_sweep(meta: dict[str, Any], out: Path, workers: int, progress: Any) -> None:
     from containment_sim.outputs import write_tables
-    from containment_sim.sweep import sweep
+    from containment_sim.sweeps import sweep
 
     values, strategy = meta.get("values"), meta.get("strategy")
     if not isinstance(values, dict) or not isinstance(strategy, str):

@@ -64,7 +64,7 @@ def plot_sweep(
     """An outcome over the grid of a sweep of one or two parameters.
 
     Args:
-        table: The sweep table (:func:`containment_sim.sweep.sweep`): one column per
+        table: The sweep table (:func:`containment_sim.sweeps.sweep`): one column per
             parameter, ``replicate``, ``strategy`` and the outcomes.
         params: The swept parameters (dotted scenario paths), one or two.
         outcome: The outcome to draw (a column of ``table``).
