@@ -104,8 +104,9 @@ def compare_table() -> str:
         "infections_averted_mean": "averted",
         "infections_averted_se": "averted SE",
     }
-    shown = frame[[c for c in columns if c in frame.columns]].rename(columns=columns)
-    return _scale_note() + "\n\n" + table(shown.round(1))
+    shown = frame[[c for c in columns if c in frame.columns]].rename(columns=columns).round(1)
+    shown["P(contained)"] = [f"{100 * v:.0f} %" for v in frame["probability_contained"]]
+    return _scale_note() + "\n\n" + table(shown)
 
 
 CHARTS = {
@@ -203,7 +204,8 @@ def attribution() -> str:
         "the simulated scale."
     )
     shown = frame.drop(columns=[c for c in ("measures", "runs") if c in frame.columns])
-    return note + "\n\n" + table(shown.round(3))
+    shown = shown.assign(share=[f"{100 * v:.1f} %" for v in shown["share"]])
+    return note + "\n\n" + table(shown.round(1))
 
 
 GROUPS = {
