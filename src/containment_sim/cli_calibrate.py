@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from containment_sim.calibration_spec import CalibrationSpec, ParameterSpec, TargetSpec
-from containment_sim.cli_experiments import positive_int
+from containment_sim.cli_experiments import add_parallel_options, positive_int
 from containment_sim.cli_support import (
     add_input_options,
     add_output_options,
@@ -108,22 +108,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="runs drawn from the posterior for the predictive check (default 50)",
     )
-    p.add_argument(
-        "--workers",
-        type=positive_int,
-        default=1,
-        help="local worker processes (default 1); the result does not depend on it",
-    )
-    p.add_argument(
-        "--oversubscribe",
-        action="store_true",
-        help="allow more --workers than this machine has cores",
-    )
-    p.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="run on this Dask distributed scheduler instead (needs the dask extra)",
-    )
+    add_parallel_options(p, "local worker processes (default 1); the result does not depend on it")
     add_output_options(p, resumable=True, default="results/<scenario name>-calibration/")
     add_input_options(p)
     p.add_argument("--no-plot", action="store_true", help="write tables only")

@@ -49,7 +49,7 @@ if TYPE_CHECKING:  # the simulation and pandas are imported when a command runs,
     from containment_sim.posterior import Posterior
     from containment_sim.results import Result
 
-__all__ = ["add_experiment_commands", "positive_int"]
+__all__ = ["add_experiment_commands", "add_parallel_options", "positive_int"]
 
 
 def add_experiment_commands(sub: Any, scenario_help: str, load: Any) -> None:
@@ -125,16 +125,9 @@ def _replicates(text: str) -> int:
     return value
 
 
-def _common(p: argparse.ArgumentParser, default_out: str, per: str = "strategy") -> None:
-    p.add_argument(
-        "--replicates", type=_replicates, default=20, help=f"runs per {per} (default 20)"
-    )
-    p.add_argument(
-        "--workers",
-        type=positive_int,
-        default=1,
-        help="local worker processes (default 1; at most the number of cores)",
-    )
+def add_parallel_options(p: argparse.ArgumentParser, workers_help: str) -> None:
+    """``--workers``, ``--oversubscribe`` and ``--scheduler``: where the runs are done."""
+    p.add_argument("--workers", type=positive_int, default=1, help=workers_help)
     p.add_argument(
         "--oversubscribe",
         action="store_true",
@@ -145,6 +138,13 @@ def _common(p: argparse.ArgumentParser, default_out: str, per: str = "strategy")
         metavar="ADDRESS",
         help="run on this Dask distributed scheduler instead (needs the dask extra)",
     )
+
+
+def _common(p: argparse.ArgumentParser, default_out: str, per: str = "strategy") -> None:
+    p.add_argument(
+        "--replicates", type=_replicates, default=20, help=f"runs per {per} (default 20)"
+    )
+    add_parallel_options(p, "local worker processes (default 1; at most the number of cores)")
     p.add_argument("--seed", type=int, help="base seed; replicate r uses seed + r")
     p.add_argument(
         "--posterior",
