@@ -71,7 +71,8 @@ def save_figure(figure: Any, name: str) -> str:
     IMAGES.mkdir(exist_ok=True)
     metadata = {"Software": None}
     figure.savefig(IMAGES / f"{name}.png", dpi=110, metadata=metadata)
-    figure.savefig(IMAGES / f"{name}.svg", metadata={"Date": None})
+    with plt.rc_context({"svg.hashsalt": name}):  # the same ids in the SVG at every build
+        figure.savefig(IMAGES / f"{name}.svg", metadata={"Date": None})
     plt.close(figure)
     return f"images/{name}.png"
 

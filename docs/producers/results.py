@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -24,6 +25,8 @@ COMPARE_SCALE = 0.1
 COMPARE_REPLICATES = 20
 ATTRIBUTE_REPLICATES = 10
 VARYING = ("wall time", "results written")
+PROGRESS = re.compile(r": \d+ of \d+ \w+ \(\d+%\), |: \d+ \w+ done in ")
+"""Progress lines (logged with their timings when the output is not a terminal)."""
 
 
 def cli(command: str, keep: tuple[str, ...] = ()) -> str:
@@ -47,7 +50,8 @@ def cli(command: str, keep: tuple[str, ...] = ()) -> str:
     shown = [
         line
         for line in lines
-        if not line.strip().startswith(VARYING) or line.strip().startswith(keep)
+        if (not line.strip().startswith(VARYING) or line.strip().startswith(keep))
+        and not PROGRESS.search(line)
     ]
     return "```console\n$ containment-sim " + command + "\n" + "\n".join(shown) + "\n```"
 
