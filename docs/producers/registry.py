@@ -61,7 +61,7 @@ def block(name: str, cost: Cost = "cheap") -> Callable[[Callable[[], str]], Call
 
 
 def save_figure(figure: Any, name: str) -> str:
-    """Save a matplotlib figure as ``docs/images/<name>.png`` (and ``.svg``); close it.
+    """Save a matplotlib figure as ``docs/images/<name>.png``; close it.
 
     Returns:
         The Markdown image path relative to the docs folder, ``images/<name>.png``.
@@ -69,10 +69,7 @@ def save_figure(figure: Any, name: str) -> str:
     import matplotlib.pyplot as plt
 
     IMAGES.mkdir(exist_ok=True)
-    metadata = {"Software": None}
-    figure.savefig(IMAGES / f"{name}.png", dpi=110, metadata=metadata)
-    with plt.rc_context({"svg.hashsalt": name}):  # the same ids in the SVG at every build
-        figure.savefig(IMAGES / f"{name}.svg", metadata={"Date": None})
+    figure.savefig(IMAGES / f"{name}.png", dpi=110, metadata={"Software": None})
     plt.close(figure)
     return f"images/{name}.png"
 

@@ -29,14 +29,16 @@ PROGRESS = re.compile(r": \d+ of \d+ \w+ \(\d+%\), |: \d+ \w+ done in ")
 """Progress lines (logged with their timings when the output is not a terminal)."""
 
 
-def cli(command: str, keep: tuple[str, ...] = ()) -> str:
+def cli(command: str, files: dict[str, str] | None = None) -> str:
     """Run ``containment-sim COMMAND`` in a scratch folder; its output as a console block.
 
-    Lines starting with a phrase of ``VARYING`` (timings, output paths) are left out unless
-    listed in ``keep``.
+    The folder holds a copy of ``scenarios/`` and ``files`` (name: text). Lines starting with
+    a phrase of ``VARYING`` (timings, output paths) and progress lines are left out.
     """
     with tempfile.TemporaryDirectory() as scratch:
         shutil.copytree(ROOT / "scenarios", Path(scratch) / "scenarios")
+        for name, text in (files or {}).items():
+            (Path(scratch) / name).write_text(text, encoding="utf-8")
         env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1"}
         proc = subprocess.run(
             [sys.executable, "-m", "containment_sim", *shlex.split(command)],
@@ -48,10 +50,7 @@ def cli(command: str, keep: tuple[str, ...] = ()) -> str:
         )
     lines = (proc.stdout + proc.stderr).rstrip().splitlines()
     shown = [
-        line
-        for line in lines
-        if (not line.strip().startswith(VARYING) or line.strip().startswith(keep))
-        and not PROGRESS.search(line)
+        line for line in lines if not line.strip().startswith(VARYING) and not PROGRESS.search(line)
     ]
     return "```console\n$ containment-sim " + command + "\n" + "\n".join(shown) + "\n```"
 
@@ -238,8 +237,7 @@ def _cli_with_chart(command: str, folder: str, chart: str, name: str) -> tuple[s
         text = cli(command.replace(f"--out {folder}/", f"--out {keep}/{folder}/"))
         text = text.replace(f"{keep}/", "")
         IMAGES.mkdir(exist_ok=True)
-        for suffix in ("png", "svg"):
-            shutil.copyfile(Path(keep) / folder / f"{chart}.{suffix}", IMAGES / f"{name}.{suffix}")
+        shutil.copyfile(Path(keep) / folder / f"{chart}.png", IMAGES / f"{name}.png")
     return text, f"images/{name}.png"
 
 
@@ -294,27 +292,11 @@ def two_towns() -> str:
     return "```yaml\n" + text + "\n```"
 
 
-def _cli_on_example(text: str, command: str) -> str:
-    """``containment-sim COMMAND two-towns.yaml`` on ``text`` written as ``two-towns.yaml``."""
-    with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / "two-towns.yaml"
-        path.write_text(text, encoding="utf-8")
-        proc = subprocess.run(
-            [sys.executable, "-m", "containment_sim", command, "two-towns.yaml"],
-            cwd=scratch,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    out = (proc.stdout + proc.stderr).rstrip()
-    return f"```console\n$ containment-sim {command} two-towns.yaml\n{out}\n```"
-
-
 @block("gs-two-towns-validate")
 def two_towns_validate() -> str:
     """What ``validate`` prints for the example."""
     text = (ROOT / "examples" / "two-towns.yaml").read_text(encoding="utf-8")
-    return _cli_on_example(text, "validate")
+    return cli("validate two-towns.yaml", {"two-towns.yaml": text})
 
 
 @block("gs-cross-references")
@@ -323,4 +305,4 @@ def cross_references() -> str:
     text = (ROOT / "examples" / "two-towns.yaml").read_text(encoding="utf-8")
     text = text.replace("road: river road", "road: river rd")
     text = text.replace("external: [bridge_closed, gate_check]", "external: [bridge_closed, gate]")
-    return _cli_on_example(text, "validate")
+    return cli("validate two-towns.yaml", {"two-towns.yaml": text})
