@@ -3,7 +3,7 @@ recovery, checkpoint detections as cases, two-sided deliveries, people staying a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pytest
@@ -11,13 +11,13 @@ import pytest
 from containment_sim import Scenario, load_scenario, run, with_overrides
 from containment_sim.engines import VectorizedEngine
 from containment_sim.epicentre import ReturneePlan
-from containment_sim.measures.cases import CaseBook, ContactStatus
+from containment_sim.measures.cases import CaseBook, ContactStatus, Priority
 from containment_sim.measures.checkpoints import Checkpoint
 from containment_sim.measures.closure import CommunityClosure
 from containment_sim.measures.tracing import Tracing
 from containment_sim.population import generate_population
 from containment_sim.rng import stream
-from containment_sim.world import Isolation, Source, State
+from containment_sim.world import Flag, Isolation, Source, State
 
 
 # --- 1. returnees: home regions independent of arrival time; entry roads by home region ------
@@ -335,3 +335,82 @@ def test_checkpoints_count_symptomatic_people_also_after_infectiousness() -> Non
     engine.world.state[:4] = [State.SYMPTOMATIC, State.ILL, State.RECOVERED, State.ASYMPTOMATIC]
     cp.screen(engine, 1.0, np.arange(4), "trip")
     assert cp.counts["screened_symptomatic"] == 2
+
+
+# --- 9. case definition: a positive person without symptoms is not (yet) a case ---------------
+class _TestEveryoneSpec(MeasureSpec):
+    """Test every infected person once, on ``start`` (a probe for the case definition)."""
+
+    type: Literal["test_every_infected_once"] = "test_every_infected_once"
+
+
+@register(_TestEveryoneSpec)
+class _TestEveryone(Measure):
+    def setup(self, ctx: Any) -> None:
+        self.done = False
+        self.states: np.ndarray | None = None
+
+    def before_transmission(self, ctx: Any, t: float) -> None:
+        if not self.done:
+            self.done = True
+            infected = np.flatnonzero(ctx.world.state != State.SUSCEPTIBLE)
+            self.states = ctx.world.state.copy()
+            ctx.service(CaseBook).request_tests(infected, Priority.CONTACT, t)
+
+
+def _case_definition_run(confirm_without_symptoms: bool) -> tuple[Any, VectorizedEngine]:
+    lab = {**LAB, "confirm_without_symptoms": confirm_without_symptoms}
+    probe = {"type": "test_every_infected_once", "start": 4}
+    scenario = town(
+        {"lab": lab, "probe": probe},
+        days=40,
+        importation={"initial_infections": 3000},
+        disease={"infection_fatality": [0.0] * 9},
+    )
+    engine = VectorizedEngine(scenario)
+    return engine.run(), engine
+
+
+def test_without_symptoms_a_positive_is_an_asymptomatic_infection_confirmed_at_onset() -> None:
+    result, engine = _case_definition_run(confirm_without_symptoms=False)
+    world, cases = engine.world, engine.service(CaseBook)
+    probe = next(m for m in engine.measures if isinstance(m, _TestEveryone))
+    assert probe.states is not None
+    seeds = np.flatnonzero(world.source == Source.SEED)
+    at_test = probe.states[seeds]
+    course = (world.flags[seeds] & Flag.SYMPTOMATIC).astype(bool)
+    positive = (at_test >= State.PRESYMPTOMATIC) & (world.pcr_until[seeds] > 4.0)
+    presymptomatic = seeds[positive & course & (at_test == State.PRESYMPTOMATIC)]
+    ill = seeds[positive & course & (at_test >= State.SYMPTOMATIC)]  # ill, or recovered from it
+    silent = seeds[positive & ~course]  # incl. asymptomatic courses over, still PCR-positive
+    assert presymptomatic.size > 100 and silent.size > 100 and ill.size > 100
+    result_time = 5.0  # tested on day 4, no turnaround: results at the next step
+    # every test is positive (sensitivity 1, PCR-positive from the start of infectiousness).
+    # At the result the ill are cases at once, and so are the presymptomatic whose symptoms
+    # have started meanwhile; the others are asymptomatic infections, never cases if they
+    # stay asymptomatic, cases at onset if not
+    assert np.all(cases.confirmed_time[ill] == result_time)
+    assert not np.isfinite(cases.confirmed_time[silent]).any()
+    onset_confirmed = cases.confirmed_time[presymptomatic]
+    assert np.isfinite(onset_confirmed).all() and np.all(onset_confirmed >= result_time)
+    later = int(np.count_nonzero(onset_confirmed > result_time))
+    assert later > 0.5 * presymptomatic.size
+    assert result.timeseries["new_asymptomatic_found"].sum() == silent.size + later
+    assert result.summary["asymptomatic_found"] == silent.size + later
+    assert result.summary["confirmed"] == ill.size + presymptomatic.size
+    # found people are isolated (and released once recovered and PCR-negative)
+    assert np.all(world.isolation[silent] != Isolation.NONE) or np.all(
+        world.pcr_until[silent[world.isolation[silent] == Isolation.NONE]] <= 40.0
+    )
+
+
+def test_by_default_a_positive_test_confirms_a_case_with_or_without_symptoms() -> None:
+    result, engine = _case_definition_run(confirm_without_symptoms=True)
+    probe = next(m for m in engine.measures if isinstance(m, _TestEveryone))
+    assert probe.states is not None
+    infectious = np.isin(
+        probe.states, [State.PRESYMPTOMATIC, State.ASYMPTOMATIC, State.SYMPTOMATIC]
+    )
+    assert result.summary["asymptomatic_found"] == 0
+    confirmed = engine.service(CaseBook).confirmed_time
+    assert np.all(confirmed[infectious] == 5.0)  # results at the step after the test

@@ -111,7 +111,7 @@ def test_compare_cli_writes_tables_and_charts(tmp_path: Path, capsys) -> None:
             "--attribute",
             "internal",
             "--group",
-            "finding=care_seeking+testing+hospital",
+            "finding=care_seeking+symptom_survey+testing+hospital",
             "--group",
             "tracing=tracing+quarantine_sites",
             "--group",

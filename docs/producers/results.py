@@ -216,7 +216,7 @@ GROUPS = {
     "+tongcheng_border_closure",
     "checkpoints": "checkpoint_g4+checkpoint_g107+checkpoint_wuhan_shenzhen+checkpoint_tongcheng",
     "returnee_quarantine": "returnee_quarantine",
-    "case_finding": "care_seeking+testing+hospital",
+    "case_finding": "care_seeking+symptom_survey+testing+hospital",
     "tracing": "tracing+quarantine_sites",
     "distancing": "stay_home+gathering_ban+community_closure",
 }

@@ -8,7 +8,8 @@ Importing this package registers the built-in measure types:
   (:mod:`~containment_sim.measures.returnees`).
 - behaviour (:mod:`~containment_sim.measures.behaviour`): ``stay_home`` (宅家),
   ``gathering_ban``.
-- 内防扩散 (stop spread inside): ``care_seeking`` (:mod:`~containment_sim.measures.care`),
+- 内防扩散 (stop spread inside): ``care_seeking`` and ``symptom_survey``
+  (:mod:`~containment_sim.measures.care`),
   ``testing`` (:mod:`~containment_sim.measures.testing`), ``hospital``
   (:mod:`~containment_sim.measures.hospitals`); ``tracing``
   (:mod:`~containment_sim.measures.tracing`); ``quarantine_site``

@@ -1,9 +1,12 @@
-"""Finding cases (早发现): care seeking at fever clinics (发热门诊).
+"""Finding cases (早发现): care seeking at fever clinics (发热门诊) and symptom surveys (排查).
 
 - ``care_seeking``: a symptomatic person seeks care after a delay whose distribution depends
   on the date of symptom onset (in Hubei it shortened from over a week in early January to a
   few days in February); febrile patients go to fever clinics and are tested as suspected
   cases, even if they are no longer infectious by then (the illness outlasts infectiousness).
+- ``symptom_survey``: community workers visit every household (拉网式排查, the "universal
+  symptom survey" of Hubei from 17 Feb 2020) and send the ill they find to be tested as
+  suspected cases, whether or not those would have sought care themselves.
 
 Labs are in :mod:`~containment_sim.measures.testing`, beds in
 :mod:`~containment_sim.measures.hospitals`.
@@ -19,10 +22,11 @@ from pydantic import Field
 from containment_sim.disease import sample
 from containment_sim.measures.base import Context, Measure, register
 from containment_sim.measures.cases import CaseBook, Priority
+from containment_sim.report import Flow, Report
 from containment_sim.scenario import Distribution, Fraction, MeasureSpec, TimePoint
-from containment_sim.world import State
+from containment_sim.world import Isolation, State
 
-__all__ = ["CareSeeking", "CareSeekingSpec"]
+__all__ = ["SURVEY", "CareSeeking", "CareSeekingSpec", "SymptomSurvey", "SymptomSurveySpec"]
 
 FEVER_DURING_ILLNESS = 0.887
 """Share of COVID-19 patients with fever at some point of their illness: 88.7 % (Guan WJ et
@@ -83,3 +87,73 @@ class CareSeeking(Measure):
                 self.pending_time[~due],
             )
             self.cases.request_tests(agents, Priority.SYMPTOMATIC, t, suspected=True)
+
+
+SURVEY = Report(
+    "symptom_survey",
+    flows=(
+        Flow("new_found_by_survey", "ill people found by a symptom survey and sent to be tested"),
+    ),
+)
+"""What a symptom survey reports (only in runs that use one)."""
+
+
+class SymptomSurveySpec(MeasureSpec):
+    """Parameters of a door-to-door symptom survey (拉网式排查)."""
+
+    type: Literal["symptom_survey"] = "symptom_survey"
+    interval: float = Field(default=1.0, ge=1.0)
+    sensitivity: Fraction = FEVER_DURING_ILLNESS
+
+
+@register(SymptomSurveySpec)
+class SymptomSurvey(Measure):
+    """Households are visited every ``interval`` days; the ill found there are tested.
+
+    Each day a household is visited with probability ``1 / interval`` (visits at a random
+    phase), and a visit finds each ill member (symptomatic, or ill after infectiousness)
+    with probability ``sensitivity`` (by default the share of patients with fever,
+    :data:`FEVER_DURING_ILLNESS`: a temperature check). People found are tested as suspected
+    cases with symptomatic priority; those already confirmed or waiting for a result are
+    skipped. People away from the city, at a quarantine site or isolated are not visited
+    (home-quarantined people are).
+
+    The survey follows the ill, not the population: it keeps the set of people with
+    symptoms from one full scan when it starts, then adds those whose symptoms start.
+    """
+
+    spec: SymptomSurveySpec
+    report = SURVEY
+
+    def setup(self, ctx: Context) -> None:
+        self.rng = ctx.rng(f"symptom_survey:{self.name}")
+        self.cases = ctx.service(CaseBook)
+        self.ill = np.empty(0, dtype=np.int64)
+        self.scanned = False
+
+    def after_progression(self, ctx: Context, t: float, entered: dict[State, np.ndarray]) -> None:
+        onset = entered.get(State.SYMPTOMATIC)
+        if self.scanned and onset is not None and onset.size:
+            self.ill = np.concatenate([self.ill, onset])
+
+    def start_day(self, ctx: Context, day: int) -> None:
+        world = ctx.world
+        if not self.scanned:
+            self.scanned = True
+            state = world.state
+            self.ill = np.flatnonzero((state == State.SYMPTOMATIC) | (state == State.ILL))
+        state = world.state[self.ill]
+        self.ill = self.ill[(state == State.SYMPTOMATIC) | (state == State.ILL)]
+        if self.ill.size == 0:
+            return
+        at_home = world.present[self.ill] & (world.isolation[self.ill] <= Isolation.HOME)
+        p = self.spec.sensitivity / self.spec.interval
+        found = self.ill[at_home & (self.rng.random(self.ill.size) < p)]
+        if found.size:
+            found = found[
+                ~self.cases.requested[found] & ~np.isfinite(self.cases.confirmed_time[found])
+            ]
+            ctx.count("new_found_by_survey", found)
+            self.cases.request_tests(
+                found, Priority.SYMPTOMATIC, max(float(day), self.start), suspected=True
+            )

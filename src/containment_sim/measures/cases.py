@@ -35,7 +35,7 @@ from containment_sim.report import (
     Table,
     column,
 )
-from containment_sim.world import Isolation, State
+from containment_sim.world import Flag, Isolation, State
 
 __all__ = ["CASES", "CaseBook", "ContactStatus", "Priority"]
 
@@ -95,6 +95,11 @@ CASES = Report(
         Flow("new_confirmed", "cases confirmed", "cum_confirmed"),
         Flow("new_confirmed_lab", "cases confirmed by a positive test", "cum_confirmed_lab"),
         Flow("new_confirmed_clinical", "cases diagnosed clinically"),
+        Flow(
+            "new_asymptomatic_found",
+            "infections found by a positive test before any symptom and not counted as cases "
+            "(with testing's confirm_without_symptoms false)",
+        ),
     ),
     stocks=(
         Stock("n_suspected", "suspected cases awaiting a result"),
@@ -106,6 +111,9 @@ CASES = Report(
         SummaryKey("confirmed", _confirmed, "cases confirmed"),
         SummaryKey("confirmed_lab", _total("new_confirmed_lab"), "confirmed by a test"),
         SummaryKey("confirmed_clinical", _total("new_confirmed_clinical"), "clinically"),
+        SummaryKey(
+            "asymptomatic_found", _total("new_asymptomatic_found"), "asymptomatic infections found"
+        ),
         SummaryKey("peak_confirmed_day", _confirmed_day(False), "day most cases were confirmed"),
         SummaryKey("last_confirmed_day", _confirmed_day(True), "last day a case was confirmed"),
         SummaryKey("deaths_confirmed", _deaths_confirmed, "deaths among confirmed cases"),
@@ -127,7 +135,13 @@ class CaseBook(Service):
         observed: Contacts under observation (``contact`` not ``NONE``).
         overflow: Contacts at home because the quarantine sites were full.
         isolated_cases: Confirmed cases still isolated.
-        listeners: Called with ``(ctx, t, agents)`` when agents are confirmed.
+        asymptomatic: Asymptomatic infections found (无症状感染者) that may still develop
+            symptoms (with ``confirm_without_symptoms`` off).
+        confirm_without_symptoms: Whether a positive test confirms a case in someone who has
+            had no symptoms (set by the labs; see ``TestingSpec``).
+        listeners: Called with ``(ctx, t, agents)`` when agents are found infected: confirmed,
+            or found as asymptomatic infections (a case confirmed at onset after being found
+            is not announced again).
     """
 
     report = CASES
@@ -143,6 +157,8 @@ class CaseBook(Service):
         self.overflow = AgentSet(n)
         self.isolated_cases = AgentSet(n)
         self.negatives = AgentSet(n)  # suspected cases whose RT-PCR test was negative
+        self.asymptomatic = AgentSet(n)
+        self.confirm_without_symptoms = True
         self._queues: list[deque[np.ndarray]] = [deque() for _ in Priority]
         self._lab: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.listeners: list[ConfirmListener] = []
@@ -238,19 +254,72 @@ class CaseBook(Service):
         return agents, positive
 
     def deliver(self, t: float) -> None:
-        """Deliver the lab results due by ``t``: positives are confirmed."""
+        """Deliver the lab results due by ``t``: positives are confirmed.
+
+        Unless ``confirm_without_symptoms``, a positive person who has had no symptoms is an
+        asymptomatic infection instead (:meth:`find_asymptomatic`).
+        """
         agents, positive = self.results(t)
+        if not agents.size:
+            return
+        found = agents[positive]
+        if not self.confirm_without_symptoms:
+            silent = ~self._had_symptoms(found)
+            self.find_asymptomatic(found[silent], t)
+            found = found[~silent]
+        self.confirm(found, t)
+
+    def _had_symptoms(self, agents: np.ndarray) -> np.ndarray:
+        """Whether each agent is ill (I or C) or recovered from a symptomatic course."""
+        world = self.ctx.world
+        state = world.state[agents]
+        symptomatic = (world.flags[agents] & Flag.SYMPTOMATIC).astype(bool)
+        out: np.ndarray = ((state >= State.SYMPTOMATIC) & symptomatic) | (state == State.ILL)
+        return out
+
+    def find_asymptomatic(self, agents: np.ndarray, t: float) -> None:
+        """Positive people without symptoms (无症状感染者): isolated and traced, not cases.
+
+        They are isolated like cases, in centralised observation rather than hospital beds,
+        until discharged; those still presymptomatic are confirmed when symptoms start.
+        """
+        agents = distinct(agents)
+        agents = agents[~self.asymptomatic.mask[agents] & ~np.isfinite(self.confirmed_time[agents])]
+        if agents.size == 0:
+            return
+        self.suspects.discard(agents)
+        self.end_observation_of(agents)
+        self.ctx.keep_apart(agents, Isolation.ISOLATED, t)
+        self.asymptomatic.add(agents)
+        self.ctx.count("new_asymptomatic_found", agents)
+        for listener in self.listeners:
+            listener(self.ctx, t, agents)
+
+    def _confirm_at_onset(self, t: float) -> None:
+        """Asymptomatic infections found earlier whose symptoms have started are confirmed."""
+        members = self.asymptomatic.members()
+        if members.size == 0:
+            return
+        state = self.ctx.world.state[members]
+        onset = (state == State.SYMPTOMATIC) | (state == State.ILL)
+        self.asymptomatic.keep((state < State.SYMPTOMATIC) & (state != State.ASYMPTOMATIC))
+        agents = members[onset]
         if agents.size:
-            self.confirm(agents[positive], t)
+            self.ctx.world.end_isolation(agents)  # from observation to a case's isolation
+            self.confirm(agents, t, notify=False)
 
     def advance(self, t: float) -> None:
         """Lab results come back whether or not a lab is still open (every step or tick)."""
         self.deliver(t)
+        self._confirm_at_onset(t)
 
-    def confirm(self, agents: np.ndarray, t: float, how: str = "lab") -> np.ndarray:
+    def confirm(
+        self, agents: np.ndarray, t: float, how: str = "lab", notify: bool = True
+    ) -> np.ndarray:
         """Confirm cases: isolate them and notify the listeners; returns the newly confirmed.
 
         ``how``: ``"lab"`` (a positive RT-PCR test) or ``"clinical"`` (clinically diagnosed).
+        ``notify``: call the listeners (not for asymptomatic infections already announced).
         """
         agents = agents[~np.isfinite(self.confirmed_time[agents])]
         dead = self.ctx.world.state[agents] == State.DEAD
@@ -269,8 +338,9 @@ class CaseBook(Service):
         self.ctx.count("new_confirmed", agents)
         self.ctx.count(f"new_confirmed_{how}", agents)
         self.negatives.discard(agents)
-        for listener in self.listeners:
-            listener(self.ctx, t, agents)
+        if notify:
+            for listener in self.listeners:
+                listener(self.ctx, t, agents)
         return agents
 
     def observe(self, agents: np.ndarray, status: ContactStatus) -> None:

@@ -5,7 +5,9 @@
   start of infectiousness until the person's viral RNA shedding ends
   (``disease.pcr_positive_after_onset``, well after infectiousness and often after recovery);
   results come back after ``turnaround``; a positive result confirms the case, which is then
-  isolated until discharged (recovered and PCR-negative).
+  isolated until discharged (recovered and PCR-negative). With ``confirm_without_symptoms:
+  false`` a positive person who has had no symptoms is an asymptomatic infection instead
+  (isolated and traced, counted in ``new_asymptomatic_found``), confirmed if symptoms start.
 """
 
 from __future__ import annotations
@@ -65,6 +67,12 @@ class TestingSpec(MeasureSpec):
     turnaround: Distribution
     regions: list[str] = Field(default_factory=list)
     clinical_diagnosis: ClinicalDiagnosis | None = None
+    confirm_without_symptoms: bool = True
+    """Whether a positive test confirms a case in someone who has had no symptoms yet. With
+    ``False`` (China's case definition in 2020: a confirmed case is a suspected case, which
+    has symptoms, with a positive test; NHC diagnosis and treatment protocol, 5th-7th
+    editions), such a person is an asymptomatic infection (无症状感染者): isolated and traced
+    like a case but not counted as one, and confirmed if symptoms start."""
 
 
 TESTS = Report("testing", flows=(Flow("new_tests", "tests run"),))
@@ -85,6 +93,8 @@ class Testing(Measure):
     def setup(self, ctx: Context) -> None:
         self.rng = ctx.rng(f"testing:{self.name}")
         self.cases = ctx.service(CaseBook)
+        if not self.spec.confirm_without_symptoms:
+            self.cases.confirm_without_symptoms = False
         self.scale = ctx.scenario.population.scale
         names = ctx.scenario.region_names
         self.serves = np.zeros(len(names), dtype=bool)
