@@ -220,3 +220,24 @@ def test_a_sweep_draws_all_but_the_swept_parameters(tiny: cs.Scenario) -> None:
     assert set(table["transmission.beta.region"]) == {0.0, 0.2}  # the swept value wins
     per_replicate = table.groupby("replicate")["transmission.beta.community"].nunique()
     assert (per_replicate == 1).all()  # the same draw at every grid point
+
+
+def test_calibrating_again_replaces_the_earlier_note_of_a_value() -> None:
+    import io
+
+    from ruamel.yaml import YAML
+
+    from containment_sim.calibration.report import _comment
+
+    yaml = YAML()
+    data = yaml.load(
+        "a: 1  # a source; [0] calibrated: median 1 (95 % CrI 0-2); [1] calibrated: median 5\n"
+        "b: 2\n"
+    )
+    _comment(data, "a", "[1] calibrated: median 6 (95 % CrI 4-8)")
+    buffer = io.StringIO()
+    yaml.dump(data, buffer)
+    line = buffer.getvalue().splitlines()[0]
+    assert line.count("[1] calibrated") == 1 and "median 6 (95 % CrI 4-8)" in line
+    assert "median 5" not in line
+    assert "a source" in line and "[0] calibrated: median 1 (95 % CrI 0-2)" in line

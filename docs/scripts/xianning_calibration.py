@@ -264,6 +264,20 @@ def _averted_rows(cmp: Any) -> list[dict[str, str]]:
     return rows
 
 
+def _stopping(meta: dict[str, Any]) -> str:
+    """How the fit decided to stop, from its settings."""
+    settings = meta["calibration"]
+    if settings.get("max_minutes") is not None:
+        return (
+            "The fit stops at the end of the first generation to end after `max_minutes` "
+            f"({settings['max_minutes']:g}), so its length depends on the machine."
+        )
+    return (
+        f"The fit runs a fixed number of generations ({settings['generations']}), so it gives "
+        "the same posterior from its seed on any machine."
+    )
+
+
 def page(fit: Path, runs: pd.DataFrame, cmp: Any, seconds: dict[str, float], scale: float) -> str:
     """The generated page."""
     meta = json.loads((fit / "calibration.json").read_text())
@@ -288,9 +302,7 @@ def page(fit: Path, runs: pd.DataFrame, cmp: Any, seconds: dict[str, float], sca
         f"generations, {evaluations + prior_sample:,} simulations (with the prior sample that "
         f"sets the first tolerance) of `{meta['strategy']}` at scale {meta['scale']}, seed "
         f"{meta['seed']}: **{minutes:.1f} minutes** of wall time (from the fit's history) on a "
-        "2-core machine shared with other jobs (`--workers 2`). The fit stops at the end of the "
-        f"first generation to end after `max_minutes` "
-        f"({meta['calibration']['max_minutes']:g}).",
+        f"2-core machine shared with other jobs (`--workers 2`). {_stopping(meta)}",
         "",
         _markdown(post),
         "",

@@ -221,7 +221,11 @@ def _flow(node: Any) -> bool:
 
 
 def _comment(holder: Any, key: str, text: str) -> None:
-    """Add ``text`` to the end-of-line comment of ``key`` (keeping comments that follow it)."""
+    """Add ``text`` to the end-of-line comment of ``key`` (keeping comments that follow it).
+
+    A note of an earlier calibration of the same value (``"<where> calibrated: ..."``) is
+    replaced, so a scenario calibrated again carries only its latest interval.
+    """
     existing = holder.ca.items.get(key)
     token = existing[2] if existing and len(existing) > 2 else None
     if token is None:
@@ -231,6 +235,9 @@ def _comment(holder: Any, key: str, text: str) -> None:
     if not old_text.startswith("\n") and old_text.strip():
         first, sep, after = old_text.partition("\n")
         body = first.strip().lstrip("#").strip()
-        token.value = f"  # {body}; {text}{sep}{after}"
+        stale = text.partition("calibrated:")[0] + "calibrated:"
+        kept = [part for part in body.split("; ") if part and not part.startswith(stale)]
+        body = "; ".join([*kept, text])
+        token.value = f"  # {body}{sep}{after}"
     else:
         token.value = f"  # {text}" + (old_text if old_text.startswith("\n") else "\n")
