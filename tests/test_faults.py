@@ -41,6 +41,9 @@ def cli(*args: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # Ctrl-C as from a terminal, even if this process was started with SIGINT ignored (as
+        # a background job of a shell script is): the child then installs Python's handler
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 

@@ -81,9 +81,15 @@ def test_ctrl_c_during_a_write_waits_for_the_file(tmp_path: Path, monkeypatch) -
         real(stream, **arrays)
 
     monkeypatch.setattr(ledger_module.np, "savez", interrupted_savez)
+    # Ctrl-C as in a terminal, even when this process was started with SIGINT ignored (as a
+    # background job of a shell script is)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     ledger = Ledger(tmp_path)
-    with pytest.raises(KeyboardInterrupt):
-        ledger.put("k", Entry({"x": 1}, {"f": awkward_frame()}))
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            ledger.put("k", Entry({"x": 1}, {"f": awkward_frame()}))
+    finally:
+        signal.signal(signal.SIGINT, previous)
     monkeypatch.setattr(ledger_module.np, "savez", real)
     back = ledger.get("k")
     assert back is not None and back.document == {"x": 1}
