@@ -50,6 +50,7 @@ from containment_sim.report import Report
 
 STANDARD_REPORTS: tuple[Report, ...] = (
     checkpoints.CHECKPOINTS,
+    care.SURVEY,
     testing.TESTS,
     cases.CASES,
     tracing.TRACED,

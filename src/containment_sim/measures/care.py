@@ -95,7 +95,7 @@ SURVEY = Report(
         Flow("new_found_by_survey", "ill people found by a symptom survey and sent to be tested"),
     ),
 )
-"""What a symptom survey reports (only in runs that use one)."""
+"""What a symptom survey reports."""
 
 
 class SymptomSurveySpec(MeasureSpec):
