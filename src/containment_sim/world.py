@@ -18,7 +18,7 @@ from containment_sim.errors import invariant
 from containment_sim.population import Population
 from containment_sim.schedule import Calendar
 
-__all__ = ["AgentView", "Flag", "InfectionLog", "Isolation", "Source", "State", "World"]
+__all__ = ["AgentView", "Flag", "InfectionLog", "Isolation", "Source", "State", "World", "is_ill"]
 
 
 class State(IntEnum):
@@ -42,6 +42,16 @@ STATE_COLUMNS: tuple[str, ...] = (
 
 INFECTIOUS_STATES = (State.PRESYMPTOMATIC, State.ASYMPTOMATIC, State.SYMPTOMATIC)
 """The states in which an agent can infect others (a contiguous range of codes)."""
+
+
+def is_ill(state: np.ndarray) -> np.ndarray:
+    """Whether agents in ``state`` are ill: symptomatic (I) or clinically ill (C).
+
+    Infectious or not. The one test of illness used by whoever looks for the ill: care seeking,
+    the symptom survey, checkpoints' temperature checks, clinical diagnosis and the case book.
+    """
+    out: np.ndarray = (state == State.SYMPTOMATIC) | (state == State.ILL)
+    return out
 
 
 class Source(IntEnum):

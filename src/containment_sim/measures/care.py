@@ -24,7 +24,7 @@ from containment_sim.measures.base import Context, Measure, register
 from containment_sim.measures.cases import CaseBook, Priority
 from containment_sim.report import Flow, Report
 from containment_sim.scenario import Distribution, Fraction, MeasureSpec, TimePoint
-from containment_sim.world import Isolation, State
+from containment_sim.world import Isolation, State, is_ill
 
 __all__ = ["SURVEY", "CareSeeking", "CareSeekingSpec", "SymptomSurvey", "SymptomSurveySpec"]
 
@@ -141,9 +141,9 @@ class SymptomSurvey(Measure):
         if not self.scanned:
             self.scanned = True
             state = world.state
-            self.ill = np.flatnonzero((state == State.SYMPTOMATIC) | (state == State.ILL))
+            self.ill = np.flatnonzero(is_ill(state))
         state = world.state[self.ill]
-        self.ill = self.ill[(state == State.SYMPTOMATIC) | (state == State.ILL)]
+        self.ill = self.ill[is_ill(state)]
         if self.ill.size == 0:
             return
         at_home = world.present[self.ill] & (world.isolation[self.ill] <= Isolation.HOME)

@@ -35,7 +35,7 @@ from containment_sim.report import (
     Table,
     column,
 )
-from containment_sim.world import Flag, Isolation, State
+from containment_sim.world import Flag, Isolation, State, is_ill
 
 __all__ = ["CASES", "CaseBook", "ContactStatus", "Priority"]
 
@@ -274,7 +274,7 @@ class CaseBook(Service):
         world = self.ctx.world
         state = world.state[agents]
         symptomatic = (world.flags[agents] & Flag.SYMPTOMATIC).astype(bool)
-        out: np.ndarray = ((state >= State.SYMPTOMATIC) & symptomatic) | (state == State.ILL)
+        out: np.ndarray = (state >= State.SYMPTOMATIC) & symptomatic
         return out
 
     def find_asymptomatic(self, agents: np.ndarray, t: float) -> None:
@@ -301,7 +301,7 @@ class CaseBook(Service):
         if members.size == 0:
             return
         state = self.ctx.world.state[members]
-        onset = (state == State.SYMPTOMATIC) | (state == State.ILL)
+        onset = is_ill(state)
         self.asymptomatic.keep((state < State.SYMPTOMATIC) & (state != State.ASYMPTOMATIC))
         agents = members[onset]
         if agents.size:

@@ -32,7 +32,7 @@ from containment_sim.measures.base import (
 from containment_sim.measures.cases import CaseBook, Priority
 from containment_sim.report import Report, Series, SummaryKey, SummaryValue, Table, table_sum
 from containment_sim.scenario import Distribution, Fraction, FractionSchedule, MeasureSpec
-from containment_sim.world import Isolation, State
+from containment_sim.world import Isolation, is_ill
 
 __all__ = ["COUNTS", "Checkpoint", "CheckpointSpec", "QueueMeter"]
 
@@ -155,7 +155,7 @@ class Checkpoint(Measure):
         n = agents.size
         diligence = self.level(self.spec.diligence, t)
         state = ctx.world.state[agents]
-        sick = (state == State.SYMPTOMATIC) | (state == State.ILL)  # ill, infectious or not
+        sick = is_ill(state)
         p = self.spec.fever_fraction * self.spec.sensitivity * diligence
         detected = sick & (self.rng.random(n) < p)
         if detected.any():

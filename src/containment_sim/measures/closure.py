@@ -36,7 +36,7 @@ from containment_sim.layers import Mixing, RangeSlots
 from containment_sim.measures.base import Context, Measure, register
 from containment_sim.measures.cases import CaseBook
 from containment_sim.scenario import FractionSchedule, MeasureSpec
-from containment_sim.world import Isolation, Source, State
+from containment_sim.world import Isolation, Source, State, is_ill
 
 __all__ = ["CommunityClosure", "CommunityClosureSpec"]
 
@@ -181,7 +181,7 @@ class CommunityClosure(Measure):
         """
         world, agents = ctx.world, self.agents
         state = world.state[agents]
-        ill = (state == State.SYMPTOMATIC) | (state == State.ILL) | (state == State.DEAD)
+        ill = is_ill(state) | (state == State.DEAD)
         ok = ~ill & (world.isolation[agents] == Isolation.NONE) & world.present[agents]
         out: np.ndarray = agents[ok & self.closed[ctx.population.community[agents]]]
         return out

@@ -32,7 +32,7 @@ from containment_sim.measures.base import Context, Measure, places, register
 from containment_sim.measures.cases import CaseBook
 from containment_sim.report import Flow, Report, Stock
 from containment_sim.scenario import Fraction, MeasureSpec, Schedule, StrictModel, TimePoint
-from containment_sim.world import Flag, Isolation, State
+from containment_sim.world import Flag, Isolation, State, is_ill
 
 __all__ = ["Hospital", "HospitalSpec", "MakeshiftHospital"]
 
@@ -182,7 +182,7 @@ class Hospital(Measure):
         world = ctx.world
         waiting = self.waiting.members()
         state, flags = world.state[waiting], world.flags[waiting]
-        ill = (state == State.SYMPTOMATIC) | (state == State.ILL)
+        ill = is_ill(state)
         at_risk = waiting[ill & ((flags & Flag.SEVERE) > 0) & ((flags & Flag.FATAL) == 0)]
         dt = ctx.scenario.dt
         dies = at_risk[self.rng.random(at_risk.size) < -np.expm1(-rate * dt)]

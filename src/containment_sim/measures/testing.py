@@ -29,7 +29,7 @@ from containment_sim.scenario import (
     StrictModel,
     TimePoint,
 )
-from containment_sim.world import State
+from containment_sim.world import is_ill
 
 __all__ = ["Testing", "TestingSpec"]
 
@@ -116,7 +116,7 @@ class Testing(Measure):
             return
         self.cases.negatives.keep(np.zeros(reviewed.size, dtype=bool))
         state = ctx.world.state[reviewed]
-        ill = (state == State.SYMPTOMATIC) | (state == State.ILL)
+        ill = is_ill(state)
         found = reviewed[ill & (self.rng.random(reviewed.size) < sensitivity)]
         self.cases.confirm(found, t, how="clinical")
 
