@@ -241,3 +241,29 @@ def test_calibrating_again_replaces_the_earlier_note_of_a_value() -> None:
     assert line.count("[1] calibrated") == 1 and "median 6 (95 % CrI 4-8)" in line
     assert "median 5" not in line
     assert "a source" in line and "[0] calibrated: median 1 (95 % CrI 0-2)" in line
+
+
+def test_plot_redraws_a_saved_calibration_from_its_tables(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from containment_sim.plots.calibration import FitCharts
+
+    scenario = cs.load_scenario(write_case(tmp_path))
+    calibration = calibrate(prepare(scenario, None, tmp_path), db=tmp_path / "f.db", predictive=3)
+    out = calibration.save(tmp_path / "out")
+    saved, live = FitCharts.load(out), FitCharts.of(calibration)
+    assert [(t.label, k) for t, k in saved.targets] == [(t.label, k) for t, k in live.targets]
+    assert [k for _, k in saved.targets] == ["series", "summary"]
+    assert (saved.runs, saved.generations, saved.seed) == (3, 2, live.seed)
+    columns = ["target", "date", "observed", "median", "lo95", "hi95"]
+    pd.testing.assert_frame_equal(saved.predictive[columns], live.predictive[columns],
+                                  check_dtype=False)  # fmt: skip
+    for chart in ("posterior_predictive", "marginals"):
+        (out / f"{chart}.png").unlink()
+    assert main(["plot", str(out), "--quiet"]) == 0, capsys.readouterr().err
+    assert (out / "posterior_predictive.png").exists() and (out / "marginals.png").exists()
+    assert (out / "tiny-calibrated.yaml").exists()  # the data is carried over
+    table = pd.read_csv(out / "posterior.csv")
+    table.iloc[:-1].to_csv(out / "posterior.csv", index=False)  # one particle lost
+    assert main(["plot", str(out)]) == 2
+    assert "posterior" in capsys.readouterr().err

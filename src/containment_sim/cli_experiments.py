@@ -99,7 +99,7 @@ def add_experiment_commands(sub: Any, scenario_help: str, load: Any) -> None:
 
     p = sub.add_parser(
         "plot",
-        help="redraw the charts of a saved run, comparison or sweep",
+        help="redraw the charts of a saved run, comparison, sweep or calibration",
         description="Check a saved folder against its document and redraw its charts.",
     )
     p.add_argument("directory", type=Path)
@@ -405,10 +405,27 @@ def _reader(src: Path) -> Any:
     if (src / "summary.json").exists():
         result = Result.load(src)
         return lambda out: _run_chart(result, out)
+    if (src / "calibration.json").exists():
+        return _calibration_charts(src)
     raise ResultFolderError(
-        f"{src}: no saved run, comparison or sweep here "
-        "(expected summary.json, comparison.json or sweep.json)"
+        f"{src}: no saved run, comparison, sweep or calibration here "
+        "(expected summary.json, comparison.json, sweep.json or calibration.json)"
     )
+
+
+def _calibration_charts(src: Path) -> Any:
+    """Read a calibration folder; return what redraws its predictive check and marginals."""
+    from containment_sim.plots import save_figure
+    from containment_sim.plots.calibration import FitCharts, plot_marginals, plot_predictive
+
+    charts = FitCharts.load(src)
+
+    def draw(out: Path) -> list[str]:
+        files = save_figure(plot_predictive(charts), out / "posterior_predictive")
+        files += save_figure(plot_marginals(charts), out / "marginals")
+        return [p.name for p in files]
+
+    return draw
 
 
 def _run_chart(result: Result, out: Path) -> list[str]:

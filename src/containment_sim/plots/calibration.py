@@ -7,18 +7,27 @@
   value.
 - :func:`plot_marginals`: one panel per parameter: the weighted posterior histogram, the
   prior density, the median and the 95 % credible interval.
+
+Both draw a :class:`FitCharts`: what the charts show, taken from a fit in memory
+(:meth:`FitCharts.of`) or read back from the folder it was saved to (:meth:`FitCharts.load`,
+used by ``containment-sim plot``).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from containment_sim.calibration_spec import TargetSpec
+from containment_sim.calibration_spec import CalibrationSpec, ParameterSpec, TargetSpec
+from containment_sim.errors import ResultFolderError
+from containment_sim.outputs import read_document, read_tables
 from containment_sim.plots.style import (
     GREY,
     OKABE_ITO,
@@ -33,10 +42,94 @@ from containment_sim.plots.style import (
 if TYPE_CHECKING:
     from containment_sim.calibration import Calibration
 
-__all__ = ["plot_marginals", "plot_predictive"]
+__all__ = ["FitCharts", "plot_marginals", "plot_predictive"]
 
 _BAND = OKABE_ITO["blue"]
 _OBSERVED = OKABE_ITO["vermillion"]
+
+
+_PREDICTIVE = ["target", "date", "observed", "median", "lo90", "hi90", "lo95", "hi95"]
+_SUMMARY = ["parameter", "median", "lo95", "hi95", "prior_lo95", "prior_hi95"]
+
+
+@dataclass(frozen=True)
+class FitCharts:
+    """What the calibration charts show.
+
+    Attributes:
+        targets: Each target's spec and kind (``"series"`` or ``"summary"``), in order.
+        predictive: Observed points against the predictive bands
+            (``Calibration.predictive()``).
+        runs: Number of posterior predictive runs.
+        scale: The simulated fraction of the city.
+        parameters: The fitted parameters.
+        posterior: Weighted particles (parameter paths, ``weight``).
+        summary: One row per parameter (``Calibration.summary()``).
+        population_size: Particles per generation.
+        generations: Generations run.
+        seed: Seed of the fit.
+    """
+
+    targets: list[tuple[TargetSpec, str]]
+    predictive: pd.DataFrame
+    runs: int
+    scale: float
+    parameters: list[ParameterSpec]
+    posterior: pd.DataFrame
+    summary: pd.DataFrame
+    population_size: int
+    generations: int
+    seed: int
+
+    @classmethod
+    def of(cls, calibration: Calibration) -> FitCharts:
+        """The charts of a fit in memory."""
+        fit = calibration.fit
+        return cls(
+            targets=[(t.spec, t.kind) for t in fit.targets],
+            predictive=calibration.predictive(),
+            runs=len(calibration.runs),
+            scale=fit.model.scale,
+            parameters=list(fit.spec.parameters),
+            posterior=calibration.posterior_samples,
+            summary=calibration.summary(),
+            population_size=fit.spec.population_size,
+            generations=len(calibration.diagnostics),
+            seed=fit.seed,
+        )
+
+    @classmethod
+    def load(cls, folder: str | Path) -> FitCharts:
+        """The charts of a calibration saved to ``folder``, its tables checked against its document.
+
+        Raises:
+            ResultFolderError: A missing or damaged document or table.
+        """
+        meta = read_document(folder, "calibration.json")
+        try:
+            spec = CalibrationSpec.model_validate(meta["calibration"])
+            rows, scale, seed = dict(meta["rows"]), float(meta["scale"]), int(meta["seed"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ResultFolderError(
+                f"{Path(folder) / 'calibration.json'}: not a calibration's document ({exc})"
+            ) from None
+        paths = [p.path for p in spec.parameters]
+        columns = {"predictive": _PREDICTIVE, "summary": _SUMMARY, "posterior": [*paths, "weight"],
+                   "diagnostics": ["generation"], "predictive_runs": ["run"]}  # fmt: skip
+        tables = read_tables(folder, {name: rows.get(name) for name in columns}, columns)
+        curves = set(tables["predictive_runs"].columns)
+        return cls(
+            targets=[(t, "series" if t.simulated in curves else "summary") for t in spec.targets],
+            predictive=tables["predictive"],
+            runs=int(tables["predictive_runs"]["run"].nunique()),
+            scale=scale,
+            parameters=list(spec.parameters),
+            posterior=tables["posterior"],
+            summary=tables["summary"],
+            population_size=spec.population_size,
+            generations=len(tables["diagnostics"]),
+            seed=seed,
+        )
 
 
 def _grid(n: int, width: float = 7.0, row: float = 2.4) -> tuple[Figure, list[Axes]]:
@@ -49,25 +142,24 @@ def _grid(n: int, width: float = 7.0, row: float = 2.4) -> tuple[Figure, list[Ax
 
 
 @styled
-def plot_predictive(calibration: Calibration) -> Figure:
+def plot_predictive(charts: FitCharts | Calibration) -> Figure:
     """Observed points over the posterior predictive bands, one panel per target."""
-    table = calibration.predictive()
-    targets = calibration.fit.targets
-    fig, axes = _grid(len(targets))
-    for ax, target in zip(axes, targets, strict=True):
-        rows = table[table["target"] == target.spec.label]
-        if target.kind == "summary":
+    charts = charts if isinstance(charts, FitCharts) else FitCharts.of(charts)
+    table = charts.predictive
+    fig, axes = _grid(len(charts.targets))
+    for ax, (spec, kind) in zip(axes, charts.targets, strict=True):
+        rows = table[table["target"] == spec.label]
+        if kind == "summary":
             _summary_panel(ax, rows)
         else:
             _series_panel(ax, rows)
-        ax.set_title(_panel_title(target.spec), loc="left", fontsize=8)
-    runs = len(calibration.runs)
+        ax.set_title(_panel_title(spec), loc="left", fontsize=8)
     set_title(
         fig,
         "Posterior predictive check: observed points and the bands of runs drawn from the "
         "posterior",
-        f"median, 90 % and 95 % bands of {runs} runs; counts scaled to the full city "
-        f"({scale_note(calibration.fit.model.scale).split(';')[0]})",
+        f"median, 90 % and 95 % bands of {charts.runs} runs; counts scaled to the full city "
+        f"({scale_note(charts.scale).split(';')[0]})",
     )
     return fig
 
@@ -79,8 +171,6 @@ def _panel_title(spec: TargetSpec) -> str:
 
 
 def _series_panel(ax: Axes, rows: object) -> None:
-    import pandas as pd
-
     frame = pd.DataFrame(rows)
     x = pd.to_datetime(frame["date"]).to_numpy()
     ax.fill_between(x, frame["lo95"], frame["hi95"], color=_BAND, alpha=0.12, linewidth=0,
@@ -96,8 +186,6 @@ def _series_panel(ax: Axes, rows: object) -> None:
 
 
 def _summary_panel(ax: Axes, rows: object) -> None:
-    import pandas as pd
-
     frame = pd.DataFrame(rows)
     row = frame.iloc[-1]
     ax.plot([row["lo95"], row["hi95"]], [0, 0], color=_BAND, linewidth=1.2, label="95 %")
@@ -112,13 +200,14 @@ def _summary_panel(ax: Axes, rows: object) -> None:
 
 
 @styled
-def plot_marginals(calibration: Calibration) -> Figure:
+def plot_marginals(charts: FitCharts | Calibration) -> Figure:
     """Marginal posteriors of the fitted parameters against their priors."""
     from containment_sim.calibration.priors import prior_density
 
-    post = calibration.posterior_samples
-    summary = calibration.summary().set_index("parameter")
-    params = calibration.fit.spec.parameters
+    charts = charts if isinstance(charts, FitCharts) else FitCharts.of(charts)
+    post = charts.posterior
+    summary = charts.summary.set_index("parameter")
+    params = charts.parameters
     fig, axes = _grid(len(params), row=2.0)
     w = post["weight"].to_numpy()
     for ax, p in zip(axes, params, strict=True):
@@ -140,11 +229,10 @@ def plot_marginals(calibration: Calibration) -> Figure:
         ax.set_yticks([])
         ax.set_title(p.path, loc="left")
         ax.legend(loc="best", fontsize=7)
-    fit = calibration.fit
     set_title(
         fig,
         "Marginal posteriors of the fitted parameters",
-        f"ABC-SMC, {fit.spec.population_size} particles, {len(calibration.diagnostics)} "
-        f"generations, seed {fit.seed}; dashed: prior",
+        f"ABC-SMC, {charts.population_size} particles, {charts.generations} generations, "
+        f"seed {charts.seed}; dashed: prior",
     )
     return fig
